@@ -1,0 +1,254 @@
+"""Japanese text normalisation used to build search / matching keys.
+
+These keys are for *matching* only (e.g. finding a resident typed as
+"ﾔﾏﾀﾞ ﾀﾛｳ" or "やまだ　たろう"); never store them as display values.
+
+All functions are pure and stdlib-only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "kana_key",
+    "name_key",
+    "address_key",
+    "to_fullwidth_kana",
+    "looks_like_kana",
+    "contains_gaiji",
+    "kanji_to_int",
+]
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+_WS_RE = re.compile(r"\s+")  # \s in Python str patterns includes U+3000 (全角スペース)
+
+
+def _strip_ws(s: str) -> str:
+    return _WS_RE.sub("", s)
+
+
+def _fixed_point(step, s: str) -> str:
+    """Apply ``step`` until the value stops changing.
+
+    Needed because NFKC can turn e.g. "A´" into "A" + SPACE + U+0301; after
+    the space is removed the combining mark composes with "A" on the next
+    NFKC pass. Iterating guarantees the keys are idempotent.
+    """
+    for _ in range(8):
+        t = step(s)
+        if t == s:
+            return t
+        s = t
+    return s
+
+
+def _hira_to_kata(s: str) -> str:
+    """Hiragana -> katakana (ぁ..ゖ and ゝゞ); everything else unchanged."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if 0x3041 <= o <= 0x3096 or o in (0x309D, 0x309E):
+            out.append(chr(o + 0x60))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Name keys
+# ---------------------------------------------------------------------------
+
+
+def kana_key(s: str) -> str:
+    """Key for kana (フリガナ) search.
+
+    NFKC (half-width ｶﾞ -> ガ, full-width ASCII -> ASCII), hiragana ->
+    katakana, remove all whitespace (ASCII and U+3000) and the middle dot
+    ・ (中黒, used between parts of foreign names). The long-vowel mark ー
+    is kept. The result is idempotent: ``kana_key(kana_key(x)) == kana_key(x)``.
+
+    >>> kana_key("ﾔﾏﾀﾞ ﾀﾛｳ")
+    'ヤマダタロウ'
+    """
+    return _fixed_point(_kana_key_step, s)
+
+
+def _kana_key_step(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
+    s = _hira_to_kata(s)
+    s = _strip_ws(s)
+    return s.replace("・", "")
+
+
+def name_key(s: str) -> str:
+    """Key for kanji-name search: NFKC + remove all whitespace.
+
+    Note: variant kanji (髙/高, 齋/斎) are *not* folded here.
+    """
+    return _fixed_point(lambda t: _strip_ws(unicodedata.normalize("NFKC", t)), s)
+
+
+# ---------------------------------------------------------------------------
+# Half-width -> full-width katakana
+# ---------------------------------------------------------------------------
+
+_HW_DAKUTEN = "\uff9e"  # ﾞ
+_HW_HANDAKUTEN = "\uff9f"  # ﾟ
+_COMBINING = {_HW_DAKUTEN: "\u3099", _HW_HANDAKUTEN: "\u309a"}
+_SPACING = {_HW_DAKUTEN: "\u309b", _HW_HANDAKUTEN: "\u309c"}  # ゛ ゜
+
+
+def _is_halfwidth_kana(ch: str) -> bool:
+    # U+FF61..U+FF9F: half-width katakana block (incl. ｡｢｣､･ and ｰ ﾞ ﾟ)
+    return "\uff61" <= ch <= "\uff9f"
+
+
+def to_fullwidth_kana(s: str) -> str:
+    """Convert half-width katakana (半角カナ) to full-width, leaving all else as-is.
+
+    Voiced / semi-voiced marks ﾞ ﾟ are combined with the preceding kana
+    (ｶﾞ -> ガ, ﾊﾟ -> パ, ｳﾞ -> ヴ). A mark that cannot combine becomes the
+    spacing mark ゛ / ゜. ASCII, full-width alphanumerics and kanji are not
+    touched (unlike NFKC).
+    """
+    out: list[str] = []
+    for ch in s:
+        if not _is_halfwidth_kana(ch):
+            out.append(ch)
+            continue
+        if ch in _COMBINING:
+            if out:
+                composed = unicodedata.normalize("NFC", out[-1] + _COMBINING[ch])
+                if len(composed) == 1:
+                    out[-1] = composed
+                    continue
+            out.append(_SPACING[ch])
+            continue
+        out.append(unicodedata.normalize("NFKC", ch))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Classification
+# ---------------------------------------------------------------------------
+
+
+def _is_kana_char(ch: str) -> bool:
+    o = ord(ch)
+    return (
+        0x3041 <= o <= 0x3096  # hiragana
+        or 0x3099 <= o <= 0x309E  # combining/spacing voice marks, ゝゞ
+        or 0x30A1 <= o <= 0x30FA  # katakana
+        or 0x30FC <= o <= 0x30FE  # ー ヽ ヾ
+        or 0xFF66 <= o <= 0xFF9F  # half-width katakana incl. ｰ ﾞ ﾟ
+    )
+
+
+def looks_like_kana(s: str) -> bool:
+    """True if ``s`` (ignoring whitespace) is non-empty and consists only of kana.
+
+    Accepted: hiragana, katakana (full and half width), ー/ｰ, ﾞ ﾟ ゛ ゜, ゝゞヽヾ.
+    The middle dot ・ is *not* accepted.
+    """
+    t = _strip_ws(s)
+    return bool(t) and all(_is_kana_char(c) for c in t)
+
+
+def contains_gaiji(s: str) -> bool:
+    """True if ``s`` contains a Private Use Area char U+E000-U+F8FF (外字)."""
+    return any("\ue000" <= c <= "\uf8ff" for c in s)
+
+
+# ---------------------------------------------------------------------------
+# Kanji numerals
+# ---------------------------------------------------------------------------
+
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
+                 "六": 6, "七": 7, "八": 8, "九": 9}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+_KANJI_NUM_CHARS = "〇一二三四五六七八九十百千"
+
+
+def kanji_to_int(s: str) -> int:
+    """Parse a kanji numeral: 十二 -> 12, 二十三 -> 23, 百五 -> 105, 一〇五 -> 105.
+
+    Digit-only sequences (no 十/百/千) are read positionally. Raises
+    ``ValueError`` for empty or non-numeral input.
+    """
+    if not s or any(c not in _KANJI_DIGITS and c not in _KANJI_UNITS for c in s):
+        raise ValueError(f"not a kanji numeral: {s!r}")
+    if not any(c in _KANJI_UNITS for c in s):
+        return int("".join(str(_KANJI_DIGITS[c]) for c in s))
+    total = 0
+    pending: int | None = None
+    for c in s:
+        if c in _KANJI_DIGITS:
+            pending = _KANJI_DIGITS[c]
+        else:
+            total += (pending if pending is not None else 1) * _KANJI_UNITS[c]
+            pending = None
+    return total + (pending or 0)
+
+
+# ---------------------------------------------------------------------------
+# Address key
+# ---------------------------------------------------------------------------
+
+# Dash-like characters (after NFKC). ー (U+30FC) is handled separately
+# because it is a legitimate part of katakana words (e.g. センター).
+_DASHES = "\u002d\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
+_DASH_RE = re.compile(f"[{re.escape(_DASHES)}]")
+_NUM_CLASS = r"0-9" + _KANJI_NUM_CHARS
+# ー between two numerals (ASCII or kanji) is a typed hyphen: 3ー4 / 三ー四.
+_CHOON_RE = re.compile(f"(?<=[{_NUM_CLASS}])ー(?=[{_NUM_CLASS}])")
+
+# Kanji numerals that are part of an address number: followed by an address
+# unit/separator, or preceded by one. Town names containing numerals that are
+# not followed by these (三田, 八丁堀, 九段) are left alone.
+_KANJI_NUM_RE = re.compile(
+    f"(?:(?<=[{_NUM_CLASS}]-)|(?<=丁目)|(?<=番地)|(?<=番)|(?<=番地の)|(?<=番の)|(?<=[{_NUM_CLASS}]の))"
+    f"[{_KANJI_NUM_CHARS}]+"
+    f"|[{_KANJI_NUM_CHARS}]+(?=丁目|番|号(?!室)|-)"
+)
+
+_UNIT_RES = (
+    (re.compile(r"(\d+)丁目"), r"\1-"),
+    (re.compile(r"(\d+)番地の?"), r"\1-"),
+    (re.compile(r"(\d+)番(?!町)の?"), r"\1-"),
+    (re.compile(r"(\d+)号(?!室)"), r"\1"),
+    (re.compile(r"(\d+)の(?=\d)"), r"\1-"),
+)
+_MULTI_DASH_RE = re.compile(r"-{2,}")
+_DANGLING_DASH_RE = re.compile(r"(?<=\d)-(?!\d)")
+
+
+def address_key(s: str) -> str:
+    """Key for matching addresses typed in different ways.
+
+    Steps: NFKC; remove whitespace; unify hyphen-like characters to "-"
+    (ー only between numerals); convert kanji numerals that are address
+    numbers to ASCII; rewrite "N丁目M番K号", "N番地M", "N番地のM", "NのM"
+    into "N-M-K"; drop a dangling "-" after a number.
+
+    >>> address_key("桜町２丁目３番４号") == address_key("桜町二丁目3-4") == "桜町2-3-4"
+    True
+    """
+    return _fixed_point(_address_key_step, s)
+
+
+def _address_key_step(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
+    s = _strip_ws(s)
+    s = _DASH_RE.sub("-", s)
+    s = _CHOON_RE.sub("-", s)
+    s = _KANJI_NUM_RE.sub(lambda m: str(kanji_to_int(m.group(0))), s)
+    for rx, repl in _UNIT_RES:
+        s = rx.sub(repl, s)
+    s = _MULTI_DASH_RE.sub("-", s)
+    s = _DANGLING_DASH_RE.sub("", s)
+    return s
