@@ -1,0 +1,93 @@
+"""Look-ups in the peacetime resident register (住民基本台帳)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from ledgers.registry.models import RegisteredHousehold, Resident, ResidentStatus
+from ledgers.text import address_key, kana_key, looks_like_kana, name_key
+
+
+def resident_search_condition(model, query: str):  # noqa: ANN001, ANN201
+    """One WHERE clause for a free-text query over name, kana, address or 宛名番号.
+
+    Works for ``Resident`` and ``VictimMember`` (same column names)."""
+    text = query.strip()
+    digits = text.replace("-", "")
+    if digits.isdigit() and len(digits) >= 4 and text.isascii():
+        return model.atena_no == digits
+    conditions = []
+    if looks_like_kana(text):
+        conditions.append(model.kana_key.contains(kana_key(text), autoescape=True))
+    key = name_key(text)
+    if key:
+        conditions.append(model.name_key.contains(key, autoescape=True))
+    address = address_key(text)
+    if address and hasattr(model, "address_key"):
+        conditions.append(model.address_key.contains(address, autoescape=True))
+    return or_(*conditions) if conditions else None
+
+
+def search_residents(session: Session, municipality_id: int, query: str, limit: int = 50) -> list[Resident]:
+    condition = resident_search_condition(Resident, query)
+    if condition is None:
+        return []
+    rows = session.execute(
+        select(Resident)
+        .where(Resident.municipality_id == municipality_id, condition)
+        .order_by(Resident.kana_key, Resident.atena_no)
+        .limit(limit)
+    ).scalars()
+    return list(rows)
+
+
+def get_resident(session: Session, municipality_id: int, atena_no: str) -> Resident | None:
+    return session.execute(
+        select(Resident).where(Resident.municipality_id == municipality_id, Resident.atena_no == atena_no)
+    ).scalar_one_or_none()
+
+
+def get_registered_household(session: Session, municipality_id: int, household_no: str) -> RegisteredHousehold | None:
+    return session.execute(
+        select(RegisteredHousehold).where(
+            RegisteredHousehold.municipality_id == municipality_id,
+            RegisteredHousehold.household_no == household_no,
+        )
+    ).scalar_one_or_none()
+
+
+def household_members(session: Session, municipality_id: int, household_no: str, *, current_only: bool = True) -> list[Resident]:
+    query = select(Resident).where(Resident.municipality_id == municipality_id, Resident.household_no == household_no)
+    if current_only:
+        query = query.where(Resident.status == ResidentStatus.resident)
+    rows = session.execute(query.order_by(Resident.is_householder.desc(), Resident.birth_date, Resident.atena_no))
+    return list(rows.scalars())
+
+
+def resident_from_register_fields(resident: Resident) -> dict:
+    """The resident's register values, frozen into a ledger's 基本情報 snapshot."""
+    return {
+        "atena_no": resident.atena_no,
+        "household_no": resident.household_no,
+        "name": resident.name,
+        "name_kana": resident.name_kana,
+        "birth_date": resident.birth_date.isoformat() if resident.birth_date else None,
+        "birth_date_raw": resident.birth_date_raw,
+        "birth_date_unknown": resident.birth_date_unknown,
+        "sex": resident.sex,
+        "relationship": resident.relationship,
+        "is_householder": resident.is_householder,
+        "address": resident.address,
+        "address_code": resident.address_code,
+        "postal_code": resident.postal_code,
+        "phone": resident.phone,
+        "status": resident.status,
+    }
+
+
+def with_search_keys(resident: Resident) -> Resident:
+    resident.name_key = name_key(resident.name)
+    resident.kana_key = kana_key(resident.name_kana)
+    resident.address_key = address_key(resident.address)
+    return resident

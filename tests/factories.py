@@ -1,0 +1,58 @@
+"""Synthetic data for tests: a small register, disasters, households."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from ledgers.demo_data import generate_city
+from ledgers.disasters.services import DisasterInput, add_disaster
+from ledgers.households import services as households
+from ledgers.registry.models import RegisteredHousehold, Resident
+from ledgers.registry.services import with_search_keys
+
+RESIDENT_FIELDS = (
+    "atena_no", "household_no", "name", "name_kana", "birth_date", "birth_date_raw", "birth_date_unknown", "sex",
+    "relationship", "is_householder", "address", "address_code", "postal_code", "status",
+)
+
+
+def load_register(session: Session, municipality_id: int, n_residents: int = 60, seed: int = 7):
+    """Fill the resident register of a municipality with a synthetic city; returns the CityData."""
+    city = generate_city(n_residents, seed=seed)
+    for household in city.households:
+        session.add(
+            RegisteredHousehold(
+                municipality_id=municipality_id,
+                household_no=household["household_no"],
+                address=household["address"],
+                postal_code=household.get("postal_code", ""),
+            )
+        )
+    for resident in city.residents:
+        session.add(with_search_keys(Resident(municipality_id=municipality_id, **{k: resident[k] for k in RESIDENT_FIELDS})))
+    session.commit()
+    return city
+
+
+def make_disaster(session: Session, municipality_id: int, number: str = "2026-01", name: str = "試験地震"):
+    disaster = add_disaster(
+        session, municipality_id, DisasterInput(name=name, kind="earthquake", occurred_on=date(2026, 11, 1), number=number)
+    )
+    session.commit()
+    return disaster
+
+
+def make_household(session: Session, disaster, name: str = "被災 太郎", kana: str = "ヒサイ タロウ"):
+    household = households.register_manual(
+        session,
+        disaster,
+        households.HouseholdInput(
+            address="見本市桜町二丁目3番4号",
+            members=[households.MemberInput(name=name, name_kana=kana, is_householder=True, relationship="世帯主")],
+        ),
+        None,
+    )
+    session.commit()
+    return household

@@ -1,0 +1,75 @@
+"""Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, Request
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import PermissionDeniedException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy import Engine
+
+from victim_support.accounts.services import csrf_token_for
+from victim_support.db import make_engine
+from victim_support.settings import Settings
+from victim_support.web.context import PRE_SESSION_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, provide_db
+from victim_support.web.errors import EXCEPTION_HANDLERS
+from victim_support.web.templating import configure_environment
+
+
+async def check_csrf(request: Request) -> None:
+    """Every browser form (POST/PUT/PATCH/DELETE outside /api) carries the CSRF token of its
+    session: as the ``_csrf`` form field or the ``X-CSRF-Token`` header (HTMX)."""
+    if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
+        return
+    cookie = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_SESSION_COOKIE)
+    sent = request.headers.get("x-csrf-token")
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = (await request.form()).get("_csrf")
+    if not cookie or not sent or sent != csrf_token_for(cookie):
+        raise PermissionDeniedException(
+            "フォームの確認用トークンが一致しません。画面を再読み込みしてから、もう一度操作してください"
+        )
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    from victim_support.web.api import API_CONTROLLERS
+    from victim_support.web.pages import PAGE_CONTROLLERS
+
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url)
+    logging.basicConfig(level=logging.INFO)
+    return Litestar(
+        route_handlers=[
+            *PAGE_CONTROLLERS,
+            *API_CONTROLLERS,
+            create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
+        ],
+        dependencies={"db": Provide(provide_db)},
+        before_request=check_csrf,
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(
+            directory=settings.templates_dir,
+            engine=JinjaTemplateEngine,
+            engine_callback=configure_environment,
+        ),
+        openapi_config=OpenAPIConfig(
+            title="被災者支援システム API",
+            version="1",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        state=State({"engine": engine, "settings": settings}),
+        debug=False,
+    )

@@ -1,0 +1,40 @@
+"""Alembic environment: one set of migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import victim_support.models  # noqa: F401  (registers every table)
+from victim_support.db import is_sqlite, make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable, url)
+        return
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        _run(connection, url)
+    engine.dispose()
+
+
+def _run(connection, url: str) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=is_sqlite(url),  # SQLite needs table rebuilds for ALTER
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `victim-support db upgrade`")
+run_migrations_online()

@@ -1,0 +1,24 @@
+"""Every table model, imported in one place so metadata (and Alembic) sees them all."""
+
+from ledgers.disasters.models import Disaster
+from ledgers.households.models import ProvisionConsent, VictimHousehold, VictimMember
+from ledgers.registry.models import RegisteredHousehold, Resident
+from victim_support.accounts.models import ApiToken, Grant, User, UserSession
+from victim_support.audit.models import AuditEntry, AuditHead
+from victim_support.tenancy.models import Municipality
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "AuditHead",
+    "Disaster",
+    "Grant",
+    "Municipality",
+    "ProvisionConsent",
+    "RegisteredHousehold",
+    "Resident",
+    "User",
+    "UserSession",
+    "VictimHousehold",
+    "VictimMember",
+]

@@ -1,0 +1,5 @@
+"""JSON API under /api/v1 (msgspec structs in and out; errors as problem details)."""
+
+from victim_support.web.api.ledger import LedgerApi
+
+API_CONTROLLERS = [LedgerApi]

@@ -1,0 +1,137 @@
+"""Who is asking and for which tenant: resolved once per request from the session or token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from litestar import Request
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from sqlmodel import Session
+
+from ledgers.disasters.models import Disaster
+from victim_support.accounts import services as accounts
+from victim_support.accounts.models import User, UserSession
+from victim_support.audit.services import Actor
+from victim_support.settings import Settings
+from victim_support.tenancy.models import Municipality
+from victim_support.tenancy.services import get_by_code
+
+SESSION_COOKIE = "vs_session"
+PRE_SESSION_COOKIE = "vs_pre"  # anonymous visitor (login form), for its CSRF token
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class LoginRequired(NotAuthorizedException):
+    """No valid browser session: HTML requests are sent to the login page."""
+
+
+@dataclass
+class RequestContext:
+    user: User
+    access: accounts.Access
+    municipality: Municipality | None = None  # acting municipality (tenant)
+    disaster: Disaster | None = None  # acting disaster (browser)
+    browser_session: UserSession | None = None
+    csrf_token: str = ""
+
+    home_code: str = ""  # the user's home municipality, recorded in the audit log
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            user_id=self.user.id,
+            username=self.user.username,
+            home_municipality=self.home_code,
+            acting_municipality=self.municipality.code if self.municipality else "",
+            disaster_number=self.disaster.number if self.disaster else "",
+        )
+
+    def require(self, permission: str, disaster: Disaster | None = None) -> None:
+        municipality_id = self.municipality.id if self.municipality else None
+        if not self.access.can(permission, municipality_id, disaster.id if disaster else None):
+            raise PermissionDeniedException("この操作を行う権限がありません")
+
+    def can(self, permission: str) -> bool:
+        municipality_id = self.municipality.id if self.municipality else None
+        disaster_id = self.disaster.id if self.disaster else None
+        return self.access.can(permission, municipality_id, disaster_id)
+
+
+def provide_db(state: State) -> Iterator[Session]:
+    session = Session(state.engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _home_code(db: Session, user: User) -> str:
+    if user.home_municipality_id is None:
+        return ""
+    home = db.get(Municipality, user.home_municipality_id)
+    return home.code if home else ""
+
+
+def browser_context(request: Request, db: Session, *, allow_mfa_pending: bool = False) -> RequestContext:
+    """The signed-in user of a browser request, or LoginRequired."""
+    settings: Settings = request.app.state.settings
+    raw = request.cookies.get(SESSION_COOKIE)
+    row = accounts.load_session(db, settings, raw)
+    if row is None or row.user_id is None:
+        db.commit()  # an expired session row was removed
+        raise LoginRequired("ログインしてください")
+    if row.mfa_pending and not allow_mfa_pending:
+        raise LoginRequired("二要素認証を完了してください")
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise LoginRequired("ログインしてください")
+    accounts.touch_session(db, row)
+    db.commit()
+    access = accounts.access_for(db, user)
+    context = RequestContext(user=user, access=access, browser_session=row, csrf_token=accounts.csrf_token_for(raw))
+    context.home_code = _home_code(db, user)
+    if row.acting_municipality_id is not None and access.can_enter(row.acting_municipality_id):
+        context.municipality = db.get(Municipality, row.acting_municipality_id)
+        if row.acting_disaster_id is not None:
+            disaster = db.get(Disaster, row.acting_disaster_id)
+            scope = access.disaster_scope(row.acting_municipality_id)
+            if disaster and disaster.municipality_id == row.acting_municipality_id and (scope is None or disaster.id in scope):
+                context.disaster = disaster
+    return context
+
+
+def provide_context(request: Request, db: Session) -> RequestContext:
+    return browser_context(request, db)
+
+
+def provide_api_context(request: Request, db: Session) -> RequestContext:
+    """Bearer token (machine clients) for the JSON API."""
+    header = request.headers.get("authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise NotAuthorizedException("Authorization: Bearer <token> が必要です")
+    user = accounts.user_for_token(db, raw.strip())
+    if user is None:
+        raise NotAuthorizedException("トークンが無効です（期限切れまたは失効）")
+    db.commit()
+    context = RequestContext(user=user, access=accounts.access_for(db, user))
+    context.home_code = _home_code(db, user)
+    return context
+
+
+def enter_municipality(db: Session, context: RequestContext, code: str) -> Municipality:
+    """Scope an API request to the municipality in its path; 403 without a grant there."""
+    municipality = get_by_code(db, code)
+    if municipality is None or not context.access.can_enter(municipality.id):
+        # Same answer for "does not exist" and "not yours": no probing of other tenants.
+        raise PermissionDeniedException(f"地方公共団体 {code} のデータを扱う権限がありません")
+    context.municipality = municipality
+    return municipality
+
+
+def require_acting(context: RequestContext) -> Municipality:
+    if context.municipality is None:
+        raise NotFoundException("対象の団体を選択してください")
+    return context.municipality

@@ -1,0 +1,6 @@
+"""HTML controllers (Japanese UI)."""
+
+from victim_support.web.pages.auth import AuthPages
+from victim_support.web.pages.ledger import LedgerPages
+
+PAGE_CONTROLLERS = [AuthPages, LedgerPages]

@@ -1,0 +1,417 @@
+"""Dashboard, disasters, victim households (被災者台帳) and the resident register, in the browser."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ledgers.disasters import services as disasters
+from ledgers.disasters.models import Disaster
+from ledgers.errors import DomainError, StaleEdit
+from ledgers.households import services as households
+from ledgers.households.models import VictimHousehold, VictimMember
+from ledgers.registry import services as registry
+from ledgers.registry.models import RegisteredHousehold, Resident, ResidentStatus
+from victim_support.audit.services import record
+from victim_support.web.context import RequestContext, provide_context, require_acting
+from victim_support.web.pages.common import form_bool, form_date, form_str, is_htmx, page
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class LedgerPages(Controller):
+    """Pages that need a signed-in user acting for a municipality."""
+
+    include_in_schema = False
+    dependencies = {"ctx": Provide(provide_context, sync_to_thread=True)}
+
+    # ------------------------------------------------------------ dashboard
+
+    @get("/", sync_to_thread=True)
+    def dashboard(self, db: Session, ctx: RequestContext) -> Template | Redirect:
+        if ctx.municipality is None:
+            return Redirect("/select")
+        municipality = ctx.municipality
+        register = {
+            "residents": db.execute(
+                select(func.count()).select_from(Resident).where(
+                    Resident.municipality_id == municipality.id, Resident.status == ResidentStatus.resident
+                )
+            ).scalar_one(),
+            "households": db.execute(
+                select(func.count()).select_from(RegisteredHousehold).where(RegisteredHousehold.municipality_id == municipality.id)
+            ).scalar_one(),
+        }
+        scope = ctx.access.disaster_scope(municipality.id)
+        disaster_list = disasters.list_disasters(db, municipality.id, only_ids=scope)
+        counts = households.household_counts(db, ctx.disaster) if ctx.disaster else None
+        return page("dashboard.html", ctx, register=register, disasters=disaster_list, counts=counts)
+
+    # ------------------------------------------------------------ disasters
+
+    @get("/disasters", sync_to_thread=True)
+    def disaster_list(self, db: Session, ctx: RequestContext) -> Template:
+        municipality = require_acting(ctx)
+        items = disasters.list_disasters(db, municipality.id, only_ids=ctx.access.disaster_scope(municipality.id))
+        counts = dict(
+            db.execute(
+                select(VictimHousehold.disaster_id, func.count())
+                .where(VictimHousehold.municipality_id == municipality.id)
+                .group_by(VictimHousehold.disaster_id)
+            ).all()
+        )
+        return page("disasters/list.html", ctx, disasters=items, counts=counts)
+
+    @get("/disasters/new", sync_to_thread=True)
+    def disaster_new(self, ctx: RequestContext) -> Template:
+        require_acting(ctx)
+        ctx.require("disaster.manage")
+        return page("disasters/form.html", ctx, form={}, disaster=None)
+
+    @post("/disasters", sync_to_thread=True)
+    def disaster_create(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
+        municipality = require_acting(ctx)
+        ctx.require("disaster.manage")
+        try:
+            disaster = disasters.add_disaster(db, municipality.id, _disaster_input(data))
+        except DomainError as error:
+            db.rollback()
+            return page("disasters/form.html", ctx, error.status_code, form=data, disaster=None, error=error)
+        record(db, ctx.actor, "disaster.create", "disaster", disaster.number, {"name": disaster.name}, disaster_number=disaster.number)
+        db.commit()
+        return Redirect(f"/disasters?created={disaster.number}")
+
+    @get("/disasters/{number:str}/edit", sync_to_thread=True)
+    def disaster_edit(self, db: Session, ctx: RequestContext, number: str) -> Template:
+        municipality = require_acting(ctx)
+        ctx.require("disaster.manage")
+        disaster = disasters.require_disaster(db, municipality.id, number)
+        return page("disasters/form.html", ctx, form=_disaster_form(disaster), disaster=disaster)
+
+    @post("/disasters/{number:str}/edit", sync_to_thread=True)
+    def disaster_update(self, db: Session, ctx: RequestContext, number: str, data: Form) -> Template | Redirect:
+        municipality = require_acting(ctx)
+        ctx.require("disaster.manage")
+        disaster = disasters.require_disaster(db, municipality.id, number)
+        try:
+            disasters.update_disaster(db, disaster, _disaster_input(data), int(data.get("version") or 0))
+        except DomainError as error:
+            db.rollback()
+            db.refresh(disaster)
+            return page("disasters/form.html", ctx, error.status_code, form=data, disaster=disaster, error=error)
+        record(db, ctx.actor, "disaster.update", "disaster", disaster.number, disaster_number=disaster.number)
+        db.commit()
+        return Redirect("/disasters")
+
+    # ------------------------------------------------------------ households
+
+    @get("/households", sync_to_thread=True)
+    def household_search(self, request: Request, db: Session, ctx: RequestContext, q: str = "", status: str = "") -> Template | Redirect:
+        require_acting(ctx)
+        if ctx.disaster is None:
+            return Redirect("/select?need=disaster")
+        results = households.search_households(db, ctx.disaster, q, status=status or None, limit=200)
+        members = _members_by_household(db, results)
+        template = "households/_results.html" if is_htmx(request) else "households/search.html"
+        return page(template, ctx, q=q, status=status, results=results, members=members)
+
+    @get("/households/register", sync_to_thread=True)
+    def register_search(self, request: Request, db: Session, ctx: RequestContext, q: str = "") -> Template | Redirect:
+        municipality = require_acting(ctx)
+        if ctx.disaster is None:
+            return Redirect("/select?need=disaster")
+        groups = _resident_groups(db, municipality.id, ctx.disaster, q) if q.strip() else []
+        template = "households/_register_results.html" if is_htmx(request) else "households/register.html"
+        return page(template, ctx, q=q, groups=groups)
+
+    @post("/households/register", sync_to_thread=True)
+    def register_submit(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
+        require_acting(ctx)
+        disaster = _acting_disaster(ctx)
+        ctx.require("household.write", disaster)
+        household = households.register_from_resident_household(db, disaster, form_str(data, "household_no"), ctx.user.id)
+        record(db, ctx.actor, "household.create", "victim_household", household.victim_no, {"from": "register", "household_no": household.source_household_no})
+        db.commit()
+        return Redirect(f"/households/{household.id}?created=1")
+
+    @get("/households/manual", sync_to_thread=True)
+    def manual_form(self, db: Session, ctx: RequestContext) -> Template:
+        disaster = _acting_disaster(ctx)
+        ctx.require("household.write", disaster)
+        return page("households/manual.html", ctx, form={})
+
+    @post("/households/manual", sync_to_thread=True)
+    def manual_submit(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
+        disaster = _acting_disaster(ctx)
+        ctx.require("household.write", disaster)
+        try:
+            household = households.register_manual(
+                db,
+                disaster,
+                households.HouseholdInput(
+                    address=form_str(data, "address"),
+                    residence=form_str(data, "residence"),
+                    contact_phone=form_str(data, "contact_phone"),
+                    contact_address=form_str(data, "contact_address"),
+                    notes=str(data.get("notes", "")),
+                    members=[_member_input(data)],
+                ),
+                ctx.user.id,
+            )
+        except DomainError as error:
+            db.rollback()
+            return page("households/manual.html", ctx, error.status_code, form=data, error=error)
+        record(db, ctx.actor, "household.create", "victim_household", household.victim_no, {"from": "manual"})
+        db.commit()
+        return Redirect(f"/households/{household.id}?created=1")
+
+    @get("/households/{household_id:int}", sync_to_thread=True)
+    def household_view(self, db: Session, ctx: RequestContext, household_id: int, tab: str = "basic") -> Template:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        members = households.members_of(db, household.id)
+        consents = households.consents_of(db, household.id)
+        # Every view of a person's ledger page is recorded (who, for which tenant, when).
+        record(db, ctx.actor, "household.view", "victim_household", household.victim_no, disaster_number=disaster.number)
+        db.commit()
+        return page(
+            "households/detail.html", ctx, household=household, disaster=disaster, members=members, consents=consents, tab=tab
+        )
+
+    @post("/households/{household_id:int}/consents", sync_to_thread=True)
+    def consent_add(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        member_id = form_str(data, "member_id")
+        consent = households.add_consent(
+            db, household, form_str(data, "recipient"), form_str(data, "scope"),
+            form_date(data, "consented_on", "同意日"), ctx.user.id, int(member_id) if member_id.isdigit() else None,
+        )
+        record(db, ctx.actor, "consent.create", "provision_consent", consent.id, {"household": household.victim_no, "recipient": consent.recipient}, disaster_number=disaster.number)
+        db.commit()
+        return Redirect(f"/households/{household.id}?tab=consents")
+
+    @post("/households/{household_id:int}/consents/{consent_id:int}/withdraw", sync_to_thread=True)
+    def consent_withdraw(self, db: Session, ctx: RequestContext, household_id: int, consent_id: int) -> Redirect:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        consent = households.withdraw_consent(db, household, consent_id, date.today())
+        record(db, ctx.actor, "consent.withdraw", "provision_consent", consent.id, {"household": household.victim_no}, disaster_number=disaster.number)
+        db.commit()
+        return Redirect(f"/households/{household.id}?tab=consents")
+
+    @get("/households/{household_id:int}/edit", sync_to_thread=True)
+    def household_edit(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        form = {name: getattr(household, name) for name in households.HOUSEHOLD_FIELDS}
+        return page("households/edit.html", ctx, household=household, disaster=disaster, form=form, version=household.version)
+
+    @post("/households/{household_id:int}/edit", sync_to_thread=True)
+    def household_update(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        changes = {name: str(data.get(name, "")) for name in households.HOUSEHOLD_FIELDS}
+        try:
+            changed = households.update_household(db, household, _version(data), changes, ctx.user.id)
+        except DomainError as error:
+            db.rollback()
+            db.refresh(household)
+            # Keep what the user typed; for a stale edit show the newer saved values beside it.
+            return page(
+                "households/edit.html", ctx, error.status_code, household=household, disaster=disaster,
+                form=data, version=data.get("version"), error=error, stale=isinstance(error, StaleEdit),
+            )
+        record(db, ctx.actor, "household.update", "victim_household", household.victim_no, {"fields": changed}, disaster_number=disaster.number)
+        db.commit()
+        return Redirect(f"/households/{household.id}?saved=1")
+
+    @get("/households/{household_id:int}/members/new", sync_to_thread=True)
+    def member_new(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        return page("households/member.html", ctx, household=household, member=None, form={"address": household.address})
+
+    @post("/households/{household_id:int}/members/new", sync_to_thread=True)
+    def member_create(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        try:
+            member = households.add_member(db, household, _member_input(data))
+        except DomainError as error:
+            db.rollback()
+            return page("households/member.html", ctx, error.status_code, household=household, member=None, form=data, error=error)
+        record(db, ctx.actor, "member.create", "victim_member", member.id, {"household": household.victim_no}, disaster_number=disaster.number)
+        db.commit()
+        return Redirect(f"/households/{household.id}?tab=members")
+
+    @get("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
+    def member_edit(self, db: Session, ctx: RequestContext, household_id: int, member_id: int) -> Template:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        member = _member(db, household, member_id)
+        form = {name: getattr(member, name) for name in households.MEMBER_FIELDS}
+        return page("households/member.html", ctx, household=household, member=member, form=form, version=member.version)
+
+    @post("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
+    def member_update(self, db: Session, ctx: RequestContext, household_id: int, member_id: int, data: Form) -> Template | Redirect:
+        household, disaster = _household_in_tenant(db, ctx, household_id)
+        ctx.require("household.write", disaster)
+        member = _member(db, household, member_id)
+        try:
+            changes = vars(_member_input(data))
+            changed = households.update_member(db, member, _version(data), changes)
+        except DomainError as error:
+            db.rollback()
+            db.refresh(member)
+            return page(
+                "households/member.html", ctx, error.status_code, household=household, member=member,
+                form=data, version=data.get("version"), error=error, stale=isinstance(error, StaleEdit),
+            )
+        record(db, ctx.actor, "member.update", "victim_member", member.id, {"fields": changed, "household": household.victim_no}, disaster_number=disaster.number)
+        db.commit()
+        return Redirect(f"/households/{household.id}?tab=members&saved=1")
+
+    # ------------------------------------------------------------ resident register
+
+    @get("/residents", sync_to_thread=True)
+    def resident_search(self, request: Request, db: Session, ctx: RequestContext, q: str = "") -> Template:
+        municipality = require_acting(ctx)
+        ctx.require("resident.read")
+        results = registry.search_residents(db, municipality.id, q, limit=100) if q.strip() else []
+        template = "residents/_results.html" if is_htmx(request) else "residents/search.html"
+        return page(template, ctx, q=q, results=results)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _acting_disaster(ctx: RequestContext) -> Disaster:
+    require_acting(ctx)
+    if ctx.disaster is None:
+        raise DomainError("先に対象の災害を選択してください")
+    return ctx.disaster
+
+
+def _household_in_tenant(db: Session, ctx: RequestContext, household_id: int) -> tuple[VictimHousehold, Disaster]:
+    """The household only if it belongs to the acting municipality (and a disaster the user may
+    see); anything else is 404, so ids of other tenants reveal nothing."""
+    municipality = require_acting(ctx)
+    household = households.get_household(db, municipality.id, household_id)
+    if household is None:
+        raise NotFoundException("指定された世帯はありません")
+    scope = ctx.access.disaster_scope(municipality.id)
+    if scope is not None and household.disaster_id not in scope:
+        raise NotFoundException("指定された世帯はありません")
+    disaster = db.get(Disaster, household.disaster_id)
+    ctx.require("household.read", disaster)
+    return household, disaster
+
+
+def _member(db: Session, household: VictimHousehold, member_id: int) -> VictimMember:
+    member = households.get_member(db, household, member_id)
+    if member is None:
+        raise NotFoundException("指定された世帯員はありません")
+    return member
+
+
+def _version(data: dict[str, Any]) -> int:
+    try:
+        return int(data.get("version") or 0)
+    except ValueError:
+        raise DomainError("版数が正しくありません。画面を開き直してください") from None
+
+
+def _disaster_input(data: dict[str, Any]) -> disasters.DisasterInput:
+    occurred_on = form_date(data, "occurred_on", "発生日")
+    if occurred_on is None:
+        raise DomainError("発生日を入力してください", field="occurred_on")
+    relief_on = form_date(data, "relief_act_applied_on", "災害救助法の適用日")
+    support_on = form_date(data, "support_act_applied_on", "被災者生活再建支援法の適用日")
+    return disasters.DisasterInput(
+        name=form_str(data, "name"),
+        kind=form_str(data, "kind"),
+        occurred_on=occurred_on,
+        number=form_str(data, "number") or None,
+        relief_act_applied=form_bool(data, "relief_act_applied") or relief_on is not None,
+        relief_act_applied_on=relief_on,
+        support_act_applied=form_bool(data, "support_act_applied") or support_on is not None,
+        support_act_applied_on=support_on,
+        status=form_str(data, "status") or "active",
+    )
+
+
+def _disaster_form(disaster: Disaster) -> dict[str, Any]:
+    return {
+        "number": disaster.number,
+        "name": disaster.name,
+        "kind": disaster.kind,
+        "occurred_on": disaster.occurred_on.isoformat(),
+        "relief_act_applied": disaster.relief_act_applied,
+        "relief_act_applied_on": disaster.relief_act_applied_on.isoformat() if disaster.relief_act_applied_on else "",
+        "support_act_applied": disaster.support_act_applied,
+        "support_act_applied_on": disaster.support_act_applied_on.isoformat() if disaster.support_act_applied_on else "",
+        "status": disaster.status,
+        "version": disaster.version,
+    }
+
+
+def _member_input(data: dict[str, Any]) -> households.MemberInput:
+    return households.MemberInput(
+        name=form_str(data, "name"),
+        name_kana=form_str(data, "name_kana"),
+        birth_date=form_date(data, "birth_date", "生年月日"),
+        sex=form_str(data, "sex"),
+        relationship=form_str(data, "relationship"),
+        is_householder=form_bool(data, "is_householder"),
+        address=form_str(data, "member_address") or form_str(data, "address"),
+        residence=form_str(data, "member_residence") or form_str(data, "residence"),
+        phone=form_str(data, "phone"),
+        is_vulnerable=form_bool(data, "is_vulnerable"),
+        vulnerability_reason=form_str(data, "vulnerability_reason"),
+        condition=form_str(data, "condition") or "none",
+    )
+
+
+def _members_by_household(db: Session, items: list[VictimHousehold]) -> dict[int, list[VictimMember]]:
+    if not items:
+        return {}
+    grouped: dict[int, list[VictimMember]] = {}
+    rows = db.execute(
+        select(VictimMember).where(VictimMember.household_id.in_([h.id for h in items])).order_by(VictimMember.sort_order)
+    ).scalars()
+    for member in rows:
+        grouped.setdefault(member.household_id, []).append(member)
+    return grouped
+
+
+def _resident_groups(db: Session, municipality_id: int, disaster: Disaster, query: str) -> list[dict[str, Any]]:
+    """Register search results grouped by 世帯, with whether each is already in the ledger."""
+    found = registry.search_residents(db, municipality_id, query, limit=60)
+    numbers = list(dict.fromkeys(r.household_no for r in found if r.household_no))
+    registered = dict(
+        db.execute(
+            select(VictimHousehold.source_household_no, VictimHousehold.id).where(
+                VictimHousehold.disaster_id == disaster.id, VictimHousehold.source_household_no.in_(numbers or [""])
+            )
+        ).all()
+    )
+    groups = []
+    for number in numbers[:20]:
+        groups.append(
+            {
+                "household_no": number,
+                "members": registry.household_members(db, municipality_id, number),
+                "matched": {r.atena_no for r in found if r.household_no == number},
+                "ledger_id": registered.get(number),
+            }
+        )
+    return groups
