@@ -9,7 +9,7 @@ from sqlmodel import Session
 from ledgers.demo_data import generate_city
 from ledgers.disasters.services import DisasterInput, add_disaster
 from ledgers.households import services as households
-from ledgers.registry.models import RegisteredHousehold, Resident
+from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident
 from ledgers.registry.services import with_search_keys
 
 RESIDENT_FIELDS = (
@@ -32,6 +32,18 @@ def load_register(session: Session, municipality_id: int, n_residents: int = 60,
         )
     for resident in city.residents:
         session.add(with_search_keys(Resident(municipality_id=municipality_id, **{k: resident[k] for k in RESIDENT_FIELDS})))
+    units = {household["household_no"]: household.get("katagaki") or "" for household in city.households}
+    for d in city.dwellings:
+        dwelling = Dwelling(
+            municipality_id=municipality_id, house_no=d["house_no"], location=d["location"],
+            structure=d["structure"], floors=d["floors"], floor_area=d["floor_area"],
+            built_on=date(d["built_year"], 1, 1), owner_atena_no=d["owner_atena_no"] or "",
+        )
+        session.add(dwelling)
+        session.flush()
+        for household_no in d["household_nos"]:
+            session.add(Occupancy(municipality_id=municipality_id, household_no=household_no, dwelling_id=dwelling.id,
+                                  unit=units[household_no], source="test"))
     session.commit()
     return city
 

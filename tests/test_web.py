@@ -203,7 +203,11 @@ def test_register_search_by_halfwidth_kana_and_view_is_audited(client, db):
     assert again.status_code == 409 and "登録済み" in again.text
     before = db.execute(select(AuditEntry).where(AuditEntry.action == "household.view")).all()
     db.rollback()  # end the read snapshot so the next query sees the app's write
-    assert client.get(ledger_url).status_code == 200
+    page = client.get(ledger_url)
+    assert page.status_code == 200
+    # 基本情報 carries the dwelling (家屋) the 世帯 lives in, from the fixed-asset ledger.
+    [house] = [d for d in city.dwellings if head["household_no"] in d["household_nos"]]
+    assert f"<td>{house['house_no']}</td>" in page.text
     views = db.execute(
         select(AuditEntry).where(AuditEntry.action == "household.view").order_by(AuditEntry.seq.desc())
     ).scalars().all()

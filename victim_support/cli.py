@@ -644,7 +644,7 @@ def demo(size: int, seed: int, reset: bool) -> None:
     if result.created:
         click.echo(
             f"loaded demo municipality {result.municipality_code} {result.municipality_name}: "
-            f"{result.residents} residents in {result.registered_households} households, "
+            f"{result.residents} residents in {result.registered_households} households, {result.dwellings} dwellings, "
             f"disaster {result.disaster_number} with {result.victim_households} victim households"
         )
     else:

@@ -23,7 +23,7 @@ from ledgers.disasters.models import Disaster, DisasterKind
 from ledgers.disasters.services import DisasterInput, add_disaster, get_disaster
 from ledgers.households import services as households
 from ledgers.households.models import HouseholdStatus, MemberCondition, VictimHousehold
-from ledgers.registry.models import RegisteredHousehold, Resident, ResidentStatus
+from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident, ResidentStatus
 from ledgers.text import address_key, contains_gaiji, kana_key, name_key
 from victim_support.accounts import services as accounts
 from victim_support.accounts.models import ApiToken, Grant, Role, User, UserSession
@@ -66,6 +66,7 @@ class DemoResult:
     municipality_name: str = DEMO_NAME
     residents: int = 0
     registered_households: int = 0
+    dwellings: int = 0
     disaster_number: str = DEMO_DISASTER_NUMBER
     victim_households: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
@@ -103,6 +104,7 @@ def load_demo(session: Session, size: int = DEFAULT_SIZE, seed: int = 1, *, rese
             created=False,
             residents=_count(session, Resident, existing.id),
             registered_households=_count(session, RegisteredHousehold, existing.id),
+            dwellings=_count(session, Dwelling, existing.id),
             victim_households=_count(session, VictimHousehold, existing.id) if disaster else 0,
             logins=demo_logins(),
         )
@@ -172,13 +174,15 @@ def load_demo(session: Session, size: int = DEFAULT_SIZE, seed: int = 1, *, rese
         session.execute(insert(RegisteredHousehold), household_rows[start : start + BATCH])
     for start in range(0, len(resident_rows), BATCH):
         session.execute(insert(Resident), resident_rows[start : start + BATCH])
+    dwellings = _load_dwellings(session, municipality.id, city, now)
     record(
         session,
         actor,
         "registry.import",
         "municipality",
         DEMO_CODE,
-        {"source": "synthetic demo", "seed": seed, "households": len(household_rows), "residents": len(resident_rows)},
+        {"source": "synthetic demo", "seed": seed, "households": len(household_rows), "residents": len(resident_rows),
+         "dwellings": dwellings},
     )
 
     # ---- one active disaster, both acts applied
@@ -203,9 +207,58 @@ def load_demo(session: Session, size: int = DEFAULT_SIZE, seed: int = 1, *, rese
         created=True,
         residents=len(resident_rows),
         registered_households=len(household_rows),
+        dwellings=dwellings,
         victim_households=victims,
         logins=demo_logins(),
     )
+
+
+def _load_dwellings(session: Session, municipality_id: int, city: demo_data.CityData, now) -> int:  # noqa: ANN001
+    """The fixed-asset houses (家屋) of the synthetic city and who lives in each (Occupancy)."""
+    rows = [
+        {
+            "municipality_id": municipality_id,
+            "house_no": d["house_no"],
+            "location": d["location"],
+            "location_key": address_key(d["location"]),
+            "lot_no": d["house_no"].split("-")[0],
+            "building_name": d.get("building_name") or "",
+            "owner_atena_no": d.get("owner_atena_no") or "",
+            "co_owner_atena_nos": [],
+            "usage": "共同住宅" if d["units"] > 1 else "専用住宅",
+            "structure": d["structure"],
+            "floors": d["floors"],
+            "floor_area": d["floor_area"],
+            "built_on": date(d["built_year"], 1, 1),
+            "lon": d["lon"],
+            "lat": d["lat"],
+            "extra": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for d in city.dwellings
+    ]
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(Dwelling), rows[start : start + BATCH])
+    ids = dict(
+        session.execute(select(Dwelling.house_no, Dwelling.id).where(Dwelling.municipality_id == municipality_id)).all()
+    )
+    units = {h["household_no"]: h.get("katagaki") or "" for h in city.households}
+    links = [
+        {
+            "municipality_id": municipality_id,
+            "household_no": household_no,
+            "dwelling_id": ids[d["house_no"]],
+            "unit": units.get(household_no, ""),
+            "source": "demo",
+            "created_at": now,
+        }
+        for d in city.dwellings
+        for household_no in d["household_nos"]
+    ]
+    for start in range(0, len(links), BATCH):
+        session.execute(insert(Occupancy), links[start : start + BATCH])
+    return len(rows)
 
 
 def _age(birth: date | None, on: date) -> int | None:

@@ -2,7 +2,7 @@
 
 from ledgers.disasters.models import Disaster
 from ledgers.households.models import ProvisionConsent, VictimHousehold, VictimMember
-from ledgers.registry.models import RegisteredHousehold, Resident
+from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident
 from victim_support.accounts.models import ApiToken, Grant, User, UserSession
 from victim_support.audit.models import AuditEntry, AuditHead
 from victim_support.tenancy.models import Municipality
@@ -12,8 +12,10 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Disaster",
+    "Dwelling",
     "Grant",
     "Municipality",
+    "Occupancy",
     "ProvisionConsent",
     "RegisteredHousehold",
     "Resident",

@@ -21,6 +21,8 @@ from ledgers.households.models import (
 )
 from ledgers.registry.models import RegisteredHousehold
 from ledgers.registry.services import (
+    dwelling_snapshot,
+    dwellings_of_household,
     get_registered_household,
     household_members,
     resident_from_register_fields,
@@ -185,6 +187,10 @@ def register_from_resident_household(
             "address_code": registered.address_code if registered else residents[0].address_code,
             "postal_code": registered.postal_code if registered else residents[0].postal_code,
             "members": [resident.atena_no for resident in residents],
+            "dwellings": [
+                dwelling_snapshot(dwelling, occupancy)
+                for dwelling, occupancy in dwellings_of_household(session, disaster.municipality_id, household_no)
+            ],
         },
         snapshot_taken_at=now,
         created_by_id=user_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from ledgers.registry.models import RegisteredHousehold, Resident, ResidentStatus
+from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident, ResidentStatus
 from ledgers.text import address_key, kana_key, looks_like_kana, name_key
 
 
@@ -91,3 +91,34 @@ def with_search_keys(resident: Resident) -> Resident:
     resident.kana_key = kana_key(resident.name_kana)
     resident.address_key = address_key(resident.address)
     return resident
+
+
+def dwellings_of_household(session: Session, municipality_id: int, household_no: str) -> list[tuple[Dwelling, Occupancy]]:
+    """The dwellings (家屋) a registered 世帯 lives in, with the occupancy link (方書)."""
+    rows = session.execute(
+        select(Dwelling, Occupancy)
+        .join(Occupancy, Occupancy.dwelling_id == Dwelling.id)
+        .where(
+            Occupancy.municipality_id == municipality_id,
+            Dwelling.municipality_id == municipality_id,
+            Occupancy.household_no == household_no,
+        )
+        .order_by(Dwelling.house_no)
+    ).all()
+    return [(dwelling, occupancy) for dwelling, occupancy in rows]
+
+
+def dwelling_snapshot(dwelling: Dwelling, occupancy: Occupancy) -> dict:
+    """The dwelling's ledger values, frozen into a victim household's 基本情報."""
+    return {
+        "house_no": dwelling.house_no,
+        "location": dwelling.location,
+        "unit": occupancy.unit,
+        "building_name": dwelling.building_name,
+        "usage": dwelling.usage,
+        "structure": dwelling.structure,
+        "floors": dwelling.floors,
+        "floor_area": dwelling.floor_area,
+        "built_on": dwelling.built_on.isoformat() if dwelling.built_on else None,
+        "owner_atena_no": dwelling.owner_atena_no,
+    }
