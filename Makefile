@@ -40,6 +40,7 @@ browser:
 	fi
 
 test: install-test browser
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -537,7 +537,6 @@ def disaster_list(municipality_code: str, as_json: bool) -> None:
 
 # Tables counted when they exist (later parts of the system add them): stat name -> candidates.
 OPTIONAL_TABLES = {
-    "dwellings": ("dwelling",),
     "certificates": ("damage_certificate", "certificate"),
     "payments": ("payment",),
 }
@@ -546,7 +545,7 @@ OPTIONAL_TABLES = {
 def _municipality_stats(session: Session, municipality, present: set[str]) -> dict[str, Any]:  # noqa: ANN001
     from ledgers.disasters.models import Disaster
     from ledgers.households.models import VictimHousehold, VictimMember
-    from ledgers.registry.models import RegisteredHousehold, Resident, ResidentStatus
+    from ledgers.registry.services import register_counts
 
     mid = municipality.id
 
@@ -558,8 +557,7 @@ def _municipality_stats(session: Session, municipality, present: set[str]) -> di
     stats: dict[str, Any] = {
         "code": municipality.code,
         "name": municipality.name,
-        "residents": count(Resident, Resident.status == ResidentStatus.resident),
-        "registered_households": count(RegisteredHousehold),
+        **register_counts(session, mid),
         "disasters": count(Disaster),
         "victim_households": count(VictimHousehold),
         "victim_members": count(VictimMember),

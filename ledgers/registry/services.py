@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident, ResidentStatus
@@ -121,4 +121,19 @@ def dwelling_snapshot(dwelling: Dwelling, occupancy: Occupancy) -> dict:
         "floor_area": dwelling.floor_area,
         "built_on": dwelling.built_on.isoformat() if dwelling.built_on else None,
         "owner_atena_no": dwelling.owner_atena_no,
+    }
+
+
+def register_counts(session: Session, municipality_id: int) -> dict[str, int]:
+    """Sizes of the peacetime ledgers: current residents, registered 世帯, dwellings (家屋)."""
+
+    def count(model, *where) -> int:  # noqa: ANN001
+        return session.execute(
+            select(func.count()).select_from(model).where(model.municipality_id == municipality_id, *where)
+        ).scalar_one()
+
+    return {
+        "residents": count(Resident, Resident.status == ResidentStatus.resident),
+        "registered_households": count(RegisteredHousehold),
+        "dwellings": count(Dwelling),
     }

@@ -20,7 +20,6 @@ from ledgers.errors import DomainError, StaleEdit
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry import services as registry
-from ledgers.registry.models import RegisteredHousehold, Resident, ResidentStatus
 from victim_support.audit.services import record
 from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.pages.common import form_bool, form_date, form_str, is_htmx, page
@@ -41,16 +40,7 @@ class LedgerPages(Controller):
         if ctx.municipality is None:
             return Redirect("/select")
         municipality = ctx.municipality
-        register = {
-            "residents": db.execute(
-                select(func.count()).select_from(Resident).where(
-                    Resident.municipality_id == municipality.id, Resident.status == ResidentStatus.resident
-                )
-            ).scalar_one(),
-            "households": db.execute(
-                select(func.count()).select_from(RegisteredHousehold).where(RegisteredHousehold.municipality_id == municipality.id)
-            ).scalar_one(),
-        }
+        register = registry.register_counts(db, municipality.id)
         scope = ctx.access.disaster_scope(municipality.id)
         disaster_list = disasters.list_disasters(db, municipality.id, only_ids=scope)
         counts = households.household_counts(db, ctx.disaster) if ctx.disaster else None
