@@ -31,11 +31,12 @@ run: install
 serve: install
 	$(BIN)/victim-support serve --host 127.0.0.1 --port 8000
 
-# Debian's Chromium for the browser tests (Playwright drives it; it cannot download its own).
+# Debian's Chromium for the browser tests (Playwright drives it; it cannot download its own),
+# Japanese fonts for its screenshots and poppler's pdftotext for the PDF tests.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "installing Debian chromium for the browser tests"; \
-		( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null ) \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftotext ]; then \
+		echo "installing Debian chromium and poppler-utils for the browser and PDF tests"; \
+		( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk poppler-utils >/dev/null ) \
 		|| { if [ "$$REQUIRE_BROWSER" = "1" ]; then echo "error: chromium could not be installed"; exit 1; else echo "warning: chromium not installed; browser tests will be skipped"; fi; }; \
 	fi
 
