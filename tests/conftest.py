@@ -54,12 +54,12 @@ def drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
-def new_database(backend: str, tmp_dir: Path) -> str:
+def new_database(backend: str, tmp_dir: Path, revision: str = "head") -> str:
     if backend == "sqlite":
         url = f"sqlite:///{tmp_dir / f'vs-{uuid.uuid4().hex[:8]}.db'}"
     else:
         url = create_postgres_database()
-    upgrade(url)
+    upgrade(url, revision)
     return url
 
 
@@ -83,6 +83,14 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 def fresh_database_url(request, tmp_path) -> Iterator[str]:
     """A database of its own, for tests that damage it on purpose (audit tampering)."""
     url = new_database(request.param, tmp_path)
+    yield url
+    discard_database(request.param, url)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """A database of its own with no schema at all (for migration tests)."""
+    url = new_database(request.param, tmp_path, revision="base")
     yield url
     discard_database(request.param, url)
 

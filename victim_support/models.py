@@ -2,12 +2,31 @@
 
 from ledgers.disasters.models import Disaster
 from ledgers.households.models import ProvisionConsent, VictimHousehold, VictimMember
-from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident
+from ledgers.registry.models import (
+    AddressPoint,
+    Dwelling,
+    GaijiMapping,
+    ImportIssue,
+    ImportRun,
+    Land,
+    Occupancy,
+    RegisteredHousehold,
+    RegisterChange,
+    Resident,
+    TaxRecord,
+)
 from victim_support.accounts.models import ApiToken, Grant, User, UserSession
 from victim_support.audit.models import AuditEntry, AuditHead
 from victim_support.tenancy.models import Municipality
 
 __all__ = [
+    "AddressPoint",
+    "GaijiMapping",
+    "ImportIssue",
+    "ImportRun",
+    "Land",
+    "RegisterChange",
+    "TaxRecord",
     "ApiToken",
     "AuditEntry",
     "AuditHead",

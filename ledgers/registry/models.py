@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ledgers.clock import utcnow
@@ -65,6 +65,14 @@ class Resident(SQLModel, table=True):
     status_reason: str = Field(default="", max_length=40)
     status_since: date | None = None
     has_gaiji: bool = False  # contains user-defined characters (外字)
+    name_raw: str = Field(default="", max_length=100)  # as decoded from the file, before the 外字 map
+    # 個人番号: encrypted at rest (AES-GCM), never shown unmasked without the my_number role.
+    my_number_cipher: str = Field(default="", max_length=120)
+    lat: float | None = None
+    lon: float | None = None
+    geocode_level: str = Field(default="", max_length=10)  # block (街区) | town (町丁目) | none | "" (not tried)
+    row_hash: int = Field(default=0, sa_type=BigInteger)  # hash of the imported values: diff imports compare it
+    last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -94,6 +102,9 @@ class Dwelling(SQLModel, table=True):
     built_on: date | None = None  # 建築年月日 (or 1 January of the built year when only the year is known)
     lon: float | None = None
     lat: float | None = None
+    geocode_level: str = Field(default="", max_length=10)  # block | town | none | "" (coordinates from the file)
+    row_hash: int = Field(default=0, sa_type=BigInteger)
+    last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -114,3 +125,132 @@ class Occupancy(SQLModel, table=True):
     unit: str = Field(default="", max_length=100)  # 方書 (building + room)
     source: str = Field(default="", max_length=20)  # how the link was made: import, address, manual, demo
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Land(SQLModel, table=True):
+    """A parcel of the fixed-asset ledger (土地), keyed by 地番."""
+
+    __table_args__ = (UniqueConstraint("municipality_id", "lot_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    lot_no: str = Field(max_length=40)  # 地番
+    location: str = Field(default="", max_length=200)  # 所在
+    owner_atena_no: str = Field(default="", max_length=20, index=True)
+    land_category: str = Field(default="", max_length=20)  # 地目
+    area: float | None = None  # 地積 (m²)
+    row_hash: int = Field(default=0, sa_type=BigInteger)
+    last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TaxRecord(SQLModel, table=True):
+    """個人住民税: one person's income of one fiscal year (課税年度)."""
+
+    __tablename__ = "tax_record"
+    __table_args__ = (UniqueConstraint("municipality_id", "atena_no", "fiscal_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    atena_no: str = Field(max_length=20, index=True)
+    fiscal_year: int
+    total_income: int | None = None  # 総所得金額等 (円)
+    taxable: bool | None = None  # 課税 / 非課税
+    household_no: str = Field(default="", max_length=20)
+    row_hash: int = Field(default=0, sa_type=BigInteger)
+    last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AddressPoint(SQLModel, table=True):
+    """A point of the MLIT 位置参照情報: a 街区 (block level) or a 大字・町丁目 (town level)."""
+
+    __tablename__ = "address_point"
+    __table_args__ = (UniqueConstraint("municipality_id", "level", "match_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    level: str = Field(max_length=10)  # block | town
+    match_key: str = Field(max_length=200)  # normalised town + 丁目 (+ 街区)
+    prefecture: str = Field(default="", max_length=10)
+    city: str = Field(default="", max_length=40)
+    town: str = Field(default="", max_length=100)  # 大字・町丁目名
+    block: str = Field(default="", max_length=20)  # 街区符号・地番
+    town_code: str = Field(default="", max_length=20)
+    lat: float
+    lon: float
+    last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
+
+
+class GaijiMapping(SQLModel, table=True):
+    """The municipality's 外字 map: a user-defined character (PUA) and the text that stands for it."""
+
+    __tablename__ = "gaiji_mapping"
+    __table_args__ = (UniqueConstraint("municipality_id", "code_point"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    code_point: str = Field(max_length=8)  # e.g. "E000"
+    replacement: str = Field(max_length=20)  # standard character(s) or 代替文字
+    note: str = Field(default="", max_length=200)
+
+
+class ImportRun(SQLModel, table=True):
+    """One import of a ledger file: what, which layout, by whom, the outcome and its counts.
+
+    Every row an import adds or changes points to its run (``last_run_id``) and every changed
+    field is kept in ``RegisterChange``, so a diff import (異動) is explainable."""
+
+    __tablename__ = "import_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    kind: str = Field(max_length=20)  # residents | dwellings | land | tax | addresses
+    layout_name: str = Field(default="", max_length=100)
+    file_name: str = Field(default="", max_length=200)
+    file_sha256: str = Field(default="", max_length=64)
+    file_size: int = 0
+    on_error: str = Field(default="abort", max_length=10)  # abort | skip
+    dry_run: bool = False
+    status: str = Field(default="running", max_length=20)  # running | succeeded | refused | failed
+    message: str = Field(default="")
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    host: str = Field(default="", max_length=100)  # where it runs (to tell an interrupted run)
+    pid: int | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    started_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ImportIssue(SQLModel, table=True):
+    """A problem found in one line of an imported file (the validation report)."""
+
+    __tablename__ = "import_issue"
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    run_id: int = Field(foreign_key="import_run.id", index=True)
+    line_no: int
+    field: str = Field(default="", max_length=40)
+    value: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=200)
+    severity: str = Field(default="error", max_length=10)  # error | warning
+
+
+class RegisterChange(SQLModel, table=True):
+    """A field of a peacetime ledger row changed by an import (異動): old and new value."""
+
+    __tablename__ = "register_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    run_id: int = Field(foreign_key="import_run.id", index=True)
+    entity: str = Field(max_length=20)  # resident | registered_household | dwelling | land | tax_record
+    key: str = Field(max_length=60, index=True)  # 宛名番号, 世帯番号, 家屋番号, ...
+    field: str = Field(max_length=40)
+    old_value: str = Field(default="")
+    new_value: str = Field(default="")
