@@ -16,6 +16,7 @@ __all__ = [
     "name_key",
     "address_key",
     "to_fullwidth_kana",
+    "to_halfwidth_kana",
     "looks_like_kana",
     "contains_gaiji",
     "kanji_to_int",
@@ -131,6 +132,36 @@ def to_fullwidth_kana(s: str) -> str:
             continue
         out.append(unicodedata.normalize("NFKC", ch))
     return "".join(out)
+
+
+def _halfwidth_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for o in range(0xFF61, 0xFFA0):
+        half = chr(o)
+        full = unicodedata.normalize("NFKC", half)
+        if len(full) == 1 and full not in table and half not in (_HW_DAKUTEN, _HW_HANDAKUTEN):
+            table[full] = half
+    for full, half in list(table.items()):
+        for mark, hw_mark in (("\u3099", _HW_DAKUTEN), ("\u309a", _HW_HANDAKUTEN)):
+            voiced = unicodedata.normalize("NFC", full + mark)
+            if len(voiced) == 1:
+                table[voiced] = half + hw_mark
+    table["\u3000"] = " "
+    table["\u309b"] = _HW_DAKUTEN
+    table["\u309c"] = _HW_HANDAKUTEN
+    return table
+
+
+_HALFWIDTH = str.maketrans(_halfwidth_table())
+
+
+def to_halfwidth_kana(s: str) -> str:
+    """Full-width katakana (and ー ・ 「」 、 。 and the ideographic space) to half-width (半角カナ).
+
+    The inverse of ``to_fullwidth_kana`` for text made of katakana: ガ -> ｶﾞ, パ -> ﾊﾟ, ヴ -> ｳﾞ.
+    Kana without a half-width form (ヰ ヱ ヮ ヵ ヶ, hiragana) and everything else are left as they are.
+    """
+    return s.translate(_HALFWIDTH)
 
 
 # ---------------------------------------------------------------------------

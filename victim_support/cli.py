@@ -653,5 +653,16 @@ def demo(size: int, seed: int, reset: bool) -> None:
         click.echo(f"ログイン: {login.username} / {login.password}  [{login.role}]{note}  (http://127.0.0.1:8000)")
 
 
+def _register_subcommands() -> None:
+    from victim_support.cli_imports import gaiji, import_command, import_report, layouts_command
+    from victim_support.cli_rules import rules
+
+    for command in (import_command, import_report, layouts_command, gaiji, rules):
+        main.add_command(command)
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -5,7 +5,15 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident, ResidentStatus
+from ledgers.registry.models import (
+    Dwelling,
+    Occupancy,
+    RegisteredHousehold,
+    RegisterChange,
+    Resident,
+    ResidentStatus,
+    TaxRecord,
+)
 from ledgers.text import address_key, kana_key, looks_like_kana, name_key
 
 
@@ -137,3 +145,44 @@ def register_counts(session: Session, municipality_id: int) -> dict[str, int]:
         "registered_households": count(RegisteredHousehold),
         "dwellings": count(Dwelling),
     }
+
+
+def tax_records_of(session: Session, municipality_id: int, atena_no: str) -> list[TaxRecord]:
+    return list(
+        session.execute(
+            select(TaxRecord)
+            .where(TaxRecord.municipality_id == municipality_id, TaxRecord.atena_no == atena_no)
+            .order_by(TaxRecord.fiscal_year.desc())
+        ).scalars()
+    )
+
+
+def household_income(session: Session, municipality_id: int, household_no: str, fiscal_year: int) -> int | None:
+    """世帯の所得: the sum of the 総所得金額等 of the current members of a 世帯 for one fiscal year
+    (None when no member has a tax record for that year)."""
+    members = select(Resident.atena_no).where(
+        Resident.municipality_id == municipality_id,
+        Resident.household_no == household_no,
+        Resident.status == ResidentStatus.resident,
+    )
+    total, found = session.execute(
+        select(func.sum(TaxRecord.total_income), func.count()).where(
+            TaxRecord.municipality_id == municipality_id,
+            TaxRecord.fiscal_year == fiscal_year,
+            TaxRecord.atena_no.in_(members),
+        )
+    ).one()
+    return int(total or 0) if found else None
+
+
+def changes_of(session: Session, municipality_id: int, entity: str, key: str, limit: int = 100) -> list[RegisterChange]:
+    """The 異動 history of one ledger row, newest first."""
+    return list(
+        session.execute(
+            select(RegisterChange)
+            .where(RegisterChange.municipality_id == municipality_id, RegisterChange.entity == entity,
+                   RegisterChange.key == key)
+            .order_by(RegisterChange.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

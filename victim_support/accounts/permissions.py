@@ -16,13 +16,15 @@ READ = {"disaster.read", "household.read", "resident.read"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.viewer.value: frozenset(READ),
     Role.surveyor.value: frozenset(READ | {"survey.write"}),
-    Role.staff.value: frozenset(READ | {"household.write", "survey.write"}),
+    Role.staff.value: frozenset(READ | {"household.write", "survey.write", "certificate.issue"}),
     Role.municipality_admin.value: frozenset(
-        READ | {"household.write", "survey.write", "disaster.manage", "user.manage", "audit.read"}
+        READ | {"household.write", "survey.write", "disaster.manage", "user.manage", "audit.read", "registry.import",
+                "certificate.issue", "certificate.configure"}
     ),
     Role.system_admin.value: frozenset(
         READ
-        | {"household.write", "survey.write", "disaster.manage", "user.manage", "audit.read", "municipality.manage"}
+        | {"household.write", "survey.write", "disaster.manage", "user.manage", "audit.read", "municipality.manage",
+           "registry.import", "certificate.issue", "certificate.configure"}
     ),
 }
 ADMIN_ROLES = frozenset({Role.system_admin.value, Role.municipality_admin.value})

@@ -280,6 +280,28 @@ class LedgerPages(Controller):
         template = "residents/_results.html" if is_htmx(request) else "residents/search.html"
         return page(template, ctx, q=q, results=results)
 
+    @get("/residents/{atena_no:str}", sync_to_thread=True)
+    def resident_detail(self, db: Session, ctx: RequestContext, atena_no: str) -> Template:
+        municipality = require_acting(ctx)
+        ctx.require("resident.read")
+        resident = registry.get_resident(db, municipality.id, atena_no)
+        if resident is None:
+            raise NotFoundException("該当する住民が見つかりません")
+        record(db, ctx.actor, "resident.view", "resident", resident.atena_no)
+        db.commit()
+        taxes = registry.tax_records_of(db, municipality.id, atena_no)
+        incomes = {
+            t.fiscal_year: registry.household_income(db, municipality.id, resident.household_no, t.fiscal_year)
+            for t in taxes
+        }
+        return page(
+            "residents/detail.html", ctx, resident=resident,
+            members=registry.household_members(db, municipality.id, resident.household_no) if resident.household_no else [],
+            dwellings=registry.dwellings_of_household(db, municipality.id, resident.household_no),
+            taxes=taxes, incomes=incomes,
+            changes=registry.changes_of(db, municipality.id, "resident", atena_no),
+        )
+
 
 # ---------------------------------------------------------------- helpers
 

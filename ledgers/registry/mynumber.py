@@ -1,0 +1,78 @@
+"""個人番号 (My Number) protection: check digit, encryption at rest, masking.
+
+The number is never stored in clear, never written to logs, audit details or change history,
+and shown only masked. The key comes from ``VS_MY_NUMBER_KEY`` (URL-safe base64 of 32 bytes) or,
+on a single machine, from ``var/my_number.key`` created at first use with mode 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_VERSION = "v1"
+MASK = "************"
+
+
+def my_number_check_digit(first11: str) -> str:
+    """Check digit of a 12-digit 個人番号 (番号法施行令 8条): weights 2..7 then 2..6 from the right."""
+    if len(first11) != 11 or not first11.isascii() or not first11.isdigit():
+        raise ValueError("個人番号の先頭11桁は半角数字11桁です")
+    total = 0
+    for n, digit in enumerate(reversed(first11), start=1):
+        weight = n + 1 if n <= 6 else n - 5
+        total += int(digit) * weight
+    remainder = total % 11
+    return "0" if remainder <= 1 else str(11 - remainder)
+
+
+def is_valid_my_number(value: str) -> bool:
+    return len(value) == 12 and value.isascii() and value.isdigit() and my_number_check_digit(value[:11]) == value[11]
+
+
+def mask(value_present: bool) -> str:
+    """What the UI shows: nothing of the number itself."""
+    return MASK if value_present else ""
+
+
+def _key_file() -> Path:
+    from victim_support.settings import REPO_ROOT  # the default var/ folder of the deployment
+
+    return Path(os.environ.get("VS_MY_NUMBER_KEY_FILE") or REPO_ROOT / "var" / "my_number.key")
+
+
+@lru_cache(maxsize=1)
+def _key() -> bytes:
+    configured = os.environ.get("VS_MY_NUMBER_KEY")
+    if configured:
+        key = base64.urlsafe_b64decode(configured)
+    else:
+        path = _key_file()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)))
+        key = base64.urlsafe_b64decode(path.read_bytes().strip())
+    if len(key) != 32:
+        raise ValueError("VS_MY_NUMBER_KEY must be 32 bytes (URL-safe base64)")
+    return key
+
+
+def encrypt(value: str, context: str) -> str:
+    """Ciphertext bound to ``context`` (municipality code + 宛名番号), so it cannot be moved to another row."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(_key()).encrypt(nonce, value.encode("ascii"), context.encode())
+    return f"{KEY_VERSION}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def decrypt(token: str, context: str) -> str:
+    version, _, body = token.partition(":")
+    if version != KEY_VERSION:
+        raise ValueError("unknown 個人番号 key version")
+    raw = base64.urlsafe_b64decode(body)
+    return AESGCM(_key()).decrypt(raw[:12], raw[12:], context.encode()).decode("ascii")

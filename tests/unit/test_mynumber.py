@@ -1,0 +1,37 @@
+"""個人番号: check digit, encryption bound to its row, masking."""
+
+import pytest
+
+from ledgers.registry import mynumber
+
+
+@pytest.fixture(autouse=True)
+def _key(tmp_path, monkeypatch):
+    monkeypatch.delenv("VS_MY_NUMBER_KEY", raising=False)
+    monkeypatch.setenv("VS_MY_NUMBER_KEY_FILE", str(tmp_path / "key"))
+    mynumber._key.cache_clear()
+    yield
+    mynumber._key.cache_clear()
+
+
+def test_check_digit_by_hand():
+    # 12345678901x: sum of digits*weights from the right = 1*2+0*3+9*4+8*5+7*6+6*7+5*2+4*3+3*4+2*5+1*6 = 212;
+    # 212 % 11 = 3 -> check digit 11 - 3 = 8
+    assert mynumber.my_number_check_digit("12345678901") == "8"
+    assert mynumber.is_valid_my_number("123456789018")
+    assert not mynumber.is_valid_my_number("123456789019")
+    assert not mynumber.is_valid_my_number("12345678901")
+
+
+def test_encrypt_round_trip_is_bound_to_context(tmp_path):
+    token = mynumber.encrypt("123456789018", "992011:1000000016")
+    assert "123456789018" not in token
+    assert mynumber.decrypt(token, "992011:1000000016") == "123456789018"
+    assert mynumber.encrypt("123456789018", "992011:1000000016") != token  # fresh nonce
+    with pytest.raises(Exception):
+        mynumber.decrypt(token, "992011:1000000024")  # moved to another person: refused
+    assert (tmp_path / "key").stat().st_mode & 0o077 == 0
+
+
+def test_mask_shows_nothing_of_the_number():
+    assert mynumber.mask(True) == mynumber.MASK and mynumber.mask(False) == ""
