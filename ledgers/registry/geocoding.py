@@ -115,6 +115,10 @@ def relink_occupancy(session: Session, municipality_id: int) -> int:
         key = lot_key(location)
         if key:
             by_lot.setdefault(key, []).append(dwelling_id)
+    if not by_lot and not session.execute(
+        select(Occupancy.id).where(Occupancy.municipality_id == municipality_id, Occupancy.source == "address").limit(1)
+    ).first():
+        return 0  # no dwellings with an address yet (fixed-asset ledger not imported): nothing to link
     existing = {
         (household_no, dwelling_id): source
         for household_no, dwelling_id, source in session.execute(

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +122,11 @@ def _text(value: Any) -> str:
 
 
 def row_hash(values: Iterable[Any]) -> int:
-    """A stable signed 64-bit hash of the compared values (Python's hash() is salted per process)."""
-    digest = hashlib.blake2b("\x1f".join(_text(v) for v in values).encode(), digest_size=8).digest()
+    """A stable signed 64-bit hash of the compared values (Python's hash() is salted per process).
+
+    ``repr`` of the tuple is computed in C and is stable for the value types a row holds (str,
+    int, float, bool, None, date, and dicts/lists built in column order)."""
+    digest = hashlib.blake2b(repr(tuple(values)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -251,20 +256,41 @@ def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         return
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
+    # Build each tuple in C (itemgetter), then convert only the few columns sqlite3 cannot take as
+    # they are: JSON, dates and timestamps (timestamps are usually one shared value: convert once).
+    getter = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    fixes = []
+    for index, name in enumerate(columns):
+        sample = next((row[name] for row in rows if row[name] is not None), None)
+        if name in json_columns:
+            fixes.append((index, _json_text))
+        elif isinstance(sample, datetime):
+            fixes.append((index, _sqlite_timestamp))
+        elif isinstance(sample, date):
+            fixes.append((index, _iso_or_none))
+    prepared = []
+    for row in rows:
+        values = getter(row)
+        if fixes:
+            values = list(values)
+            for index, fix in fixes:
+                values[index] = fix(values[index])
+        prepared.append(values)
+    raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', prepared)
 
-    def convert(value: Any, column: str) -> Any:
-        if column in json_columns:
-            return json.dumps(value, ensure_ascii=False)
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
 
-    raw.executemany(
-        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
-        [tuple(convert(row[c], c) for c in columns) for row in rows],
-    )
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _iso_or_none(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@lru_cache(maxsize=64)
+def _sqlite_timestamp(value: datetime | None) -> str | None:
+    # the format SQLAlchemy itself writes for SQLite DateTime columns (naive UTC)
+    return None if value is None else value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
