@@ -654,10 +654,10 @@ def demo(size: int, seed: int, reset: bool) -> None:
 
 
 def _register_subcommands() -> None:
-    from victim_support.cli_imports import gaiji, import_command, import_report, layouts_command
+    from victim_support.cli_imports import gaiji, import_command, import_report, layouts_command, synth
     from victim_support.cli_rules import rules
 
-    for command in (import_command, import_report, layouts_command, gaiji, rules):
+    for command in (import_command, import_report, layouts_command, gaiji, synth, rules):
         main.add_command(command)
 
 

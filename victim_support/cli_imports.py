@@ -135,3 +135,32 @@ def gaiji_load(file: Path, municipality_code: str) -> None:
         record(session, _actor(target.code), "gaiji.load", "municipality", target.code, {"entries": len(entries)})
         session.commit()
     click.echo(f"loaded {len(entries)} 外字 mappings for {municipality_code}")
+
+
+@click.command("synth")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--size", default=10_000, show_default=True, type=click.IntRange(min=1), help="Number of residents.")
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--gaiji", "with_gaiji", is_flag=True, help="Put user-defined characters (外字) into some names.")
+@click.option("--invalid", "n_invalid", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Spoil this many resident rows (bad check digit, bad date, missing name).")
+@click.option("--fixed", is_flag=True, help="Residents as fixed-width records instead of CSV.")
+def synth(directory: Path, size: int, seed: int, with_gaiji: bool, n_invalid: int, fixed: bool) -> None:
+    """Write SYNTHETIC ledger files of an invented city in the preset layouts (for trials and tests)."""
+    from importers import synthetic
+    from ledgers.demo_data import generate_city
+
+    directory.mkdir(parents=True, exist_ok=True)
+    city = generate_city(size, seed=seed, with_gaiji=with_gaiji)
+    written = {
+        "residents": synthetic.write_residents(directory / ("residents.dat" if fixed else "residents.csv"), city,
+                                               seed=seed, fixed=fixed, n_invalid=n_invalid),
+        "dwellings": synthetic.write_dwellings(directory / "dwellings.csv", city, seed=seed),
+        "land": synthetic.write_land(directory / "land.csv", city, seed=seed),
+        "tax": synthetic.write_tax(directory / "tax.csv", city, seed=seed),
+    }
+    registry = synthetic.write_address_registry(directory / "isj-gaiku.csv", directory / "isj-oaza.csv", city, seed=seed)
+    for name, result in registry.items():
+        written[f"addresses ({name})"] = result
+    for kind, result in written.items():
+        click.echo(f"{kind:24} {result.rows:>9} rows  layout {result.layout}")

@@ -615,7 +615,15 @@ def import_file(
         session.rollback()
         _finish_run(session, run_id, "failed", counts, issues, str(exc)[:500])
         raise
-    _finish_run(session, run_id, outcome_status, counts, issues, message)
+    report = list(issues)
+    if unmatched and outcome_status in ("succeeded", "checked"):
+        from importers.pipeline import Issue
+
+        report.extend(
+            Issue(0, "address", address, "住所が位置参照情報と一致しません（地図に表示できません）", "warning")
+            for address in unmatched[: MAX_STORED_ISSUES]
+        )
+    _finish_run(session, run_id, outcome_status, counts, report, message)
     return ImportOutcome(run_id, outcome_status, counts, issues[:200], unmatched, message)
 
 

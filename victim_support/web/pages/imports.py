@@ -75,8 +75,9 @@ class ImportPages(Controller):
 
         presets = [(name, load_preset(name)) for name in list_presets()]
         runs = imports.runs_of(db, municipality.id)
+        gaiji = imports.gaiji_map_of(db, municipality.id)
         return page("imports/index.html", ctx, presets=presets, runs=runs, kinds=KIND_LABELS,
-                    statuses=STATUS_LABELS, run_status=imports.run_status)
+                    statuses=STATUS_LABELS, run_status=imports.run_status, gaiji_count=len(gaiji))
 
     @post("/", sync_to_thread=True, request_max_body_size=MAX_UPLOAD)
     def upload(
@@ -151,6 +152,30 @@ class ImportPages(Controller):
 
         RUNNER.submit(key, _count_lines(stored) - (1 if getattr(layout, "header", False) else 0), work)
         return Redirect(f"/admin/imports/jobs/{key}")
+
+    @post("/gaiji", sync_to_thread=True)
+    def gaiji_upload(
+        self,
+        db: Session,
+        ctx: RequestContext,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Redirect:
+        """Replace the municipality's 外字 map with an uploaded CSV (code point, replacement, note)."""
+        from ledgers.registry.gaiji import GaijiMapError, parse_gaiji_csv, replace_gaiji_map
+
+        municipality = require_acting(ctx)
+        ctx.require("registry.import")
+        upload = data.get("gaiji_file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise DomainError("外字表の CSV ファイルを選んでください", field="gaiji_file")
+        try:
+            entries = parse_gaiji_csv(upload.file.read())
+        except GaijiMapError as exc:
+            raise DomainError(f"{upload.filename}: {exc}", field="gaiji_file") from None
+        replace_gaiji_map(db, municipality.id, entries)
+        record(db, ctx.actor, "gaiji.load", "municipality", municipality.code, {"entries": len(entries)})
+        db.commit()
+        return Redirect(f"/admin/imports/?gaiji={len(entries)}")
 
     @get("/jobs/{key:str}", sync_to_thread=True)
     def job(self, request: Request, ctx: RequestContext, key: str) -> Template | Redirect:
