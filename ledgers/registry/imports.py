@@ -366,13 +366,14 @@ class _Differ:
         extra_columns = [table.c.status] if spec.entity == "resident" else []
         self.status: dict[int, str] = {}
         self.has_hash = "row_hash" in table.c
+        self.single_key = len(spec.key_fields) == 1
         if self.has_hash:
             for row in session.execute(
                 select(table.c.id, table.c.row_hash, *extra_columns, *key_columns)
                 .where(table.c.municipality_id == municipality_id)
             ):
                 offset = 3 if extra_columns else 2
-                self.existing[tuple(row[offset:])] = (row[0], row[1])
+                self.existing[row[offset] if self.single_key else tuple(row[offset:])] = (row[0], row[1])
                 if extra_columns:
                     self.status[row[0]] = row[2]
         else:  # small reference tables (address points): hash the stored values
@@ -381,7 +382,8 @@ class _Differ:
                 select(table.c.id, *key_columns, *compared).where(table.c.municipality_id == municipality_id)
             ):
                 keys = len(key_columns)
-                self.existing[tuple(row[1 : 1 + keys])] = (row[0], row_hash(row[1 + keys :]))
+                key = row[1] if self.single_key else tuple(row[1 : 1 + keys])
+                self.existing[key] = (row[0], row_hash(row[1 + keys :]))
         self.seen: set[tuple] = set()
         self.inserts: list[dict[str, Any]] = []
         self.changed: list[tuple[int, dict[str, Any]]] = []
@@ -390,11 +392,11 @@ class _Differ:
 
     def add(self, columns: dict[str, Any]) -> None:
         spec = self.spec
-        key = tuple(columns[k] for k in spec.key_fields)
+        key = columns[spec.key_fields[0]] if self.single_key else tuple(columns[k] for k in spec.key_fields)
         self.seen.add(key)
         digest = row_hash(columns[c] for c in spec.compared)
         if "my_number_cipher" in columns and columns["my_number_cipher"]:
-            columns["my_number_cipher"] = mynumber.encrypt(columns["my_number_cipher"], f"{self.code}:{key[0]}")
+            columns["my_number_cipher"] = mynumber.encrypt(columns["my_number_cipher"], f"{self.code}:{columns[spec.key_fields[0]]}")
         found = self.existing.get(key)
         if found is None:
             columns["municipality_id"] = self.mid
@@ -486,44 +488,61 @@ def _mark_removed_residents(differ: _Differ, as_of: date) -> int:
     ]
     for start in range(0, len(updates), BATCH):
         _bulk_update(differ.session, table, updates[start : start + BATCH])
-    changes = [differ._change(key[0], "status", ResidentStatus.resident, ResidentStatus.removed) for key, _ in gone]
+    changes = [differ._change(key if isinstance(key, str) else key[0], "status", ResidentStatus.resident, ResidentStatus.removed) for key, _ in gone]
     for start in range(0, len(changes), BATCH):
         _bulk_insert(differ.session, RegisterChange.__table__, changes[start : start + BATCH])
     return len(gone)
 
 
-def _sync_households(session: Session, municipality_id: int, run_id: int, households: dict[str, dict[str, str]]) -> dict[str, int]:
-    """The 世帯 of the register, derived from the imported residents (世帯番号 → address, householder)."""
+HOUSEHOLD_FIELDS = ("address", "address_key", "address_code", "postal_code", "householder_name")
+
+
+def _sync_households(session: Session, municipality_id: int, run_id: int, households: dict[str, list[str]]) -> dict[str, int]:
+    """The 世帯 of the register, derived from the imported residents (世帯番号 → address, householder).
+
+    Streams in batches: a city has hundreds of thousands of 世帯."""
     table = RegisteredHousehold.__table__
+    compared = ("address", "address_code", "postal_code", "householder_name")
     existing = {
-        row.household_no: row
+        row[1]: row
         for row in session.execute(
-            select(table.c.id, table.c.household_no, table.c.address, table.c.address_code, table.c.postal_code,
-                   table.c.householder_name).where(table.c.municipality_id == municipality_id)
+            select(table.c.id, table.c.household_no, *(table.c[c] for c in compared))
+            .where(table.c.municipality_id == municipality_id)
         )
     }
     now = utcnow()
-    inserts, updates, changes = [], [], []
-    for household_no, values in households.items():
+    added = changed = 0
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for household_no, entry in households.items():
+        values = dict(zip(HOUSEHOLD_FIELDS, entry))
         old = existing.get(household_no)
         if old is None:
             inserts.append({"municipality_id": municipality_id, "household_no": household_no, **values,
                             "created_at": now, "updated_at": now})
-            continue
-        diff = {k: v for k, v in values.items() if k != "address_key" and getattr(old, k) != v}
-        if diff:
-            updates.append({"id": old.id, **values, "updated_at": now})
-            changes.extend(
-                {"municipality_id": municipality_id, "run_id": run_id, "entity": "registered_household",
-                 "key": household_no, "field": k, "old_value": getattr(old, k) or "", "new_value": v}
-                for k, v in diff.items()
-            )
-    for start in range(0, len(inserts), BATCH):
-        _bulk_insert(session, table, inserts[start : start + BATCH])
-    for start in range(0, len(updates), BATCH):
-        _bulk_update(session, table, updates[start : start + BATCH])
-    _bulk_insert(session, RegisterChange.__table__, changes)
-    return {"households_added": len(inserts), "households_changed": len(updates)}
+            added += 1
+        else:
+            diff = {k: values[k] for i, k in enumerate(compared) if (old[2 + i] or "") != values[k]}
+            if diff:
+                updates.append({"id": old[0], **values, "updated_at": now})
+                changes.extend(
+                    {"municipality_id": municipality_id, "run_id": run_id, "entity": "registered_household",
+                     "key": household_no, "field": k, "old_value": old[2 + compared.index(k)] or "", "new_value": v}
+                    for k, v in diff.items()
+                )
+                changed += 1
+        if len(inserts) >= BATCH:
+            _bulk_insert(session, table, inserts)
+            inserts = []
+        if len(updates) >= BATCH:
+            _bulk_update(session, table, updates)
+            updates = []
+    _bulk_insert(session, table, inserts)
+    _bulk_update(session, table, updates)
+    for start in range(0, len(changes), BATCH):
+        _bulk_insert(session, RegisterChange.__table__, changes[start : start + BATCH])
+    return {"households_added": added, "households_changed": changed}
 
 
 def import_file(
@@ -558,7 +577,7 @@ def import_file(
     try:
         gaiji = gaiji_map_of(session, municipality.id)
         differ = _Differ(session, spec, municipality.id, municipality.code, run_id)
-        households: dict[str, dict[str, str]] = {}
+        households: dict[str, list[str]] = {}
         for row in read_rows(path, layout, gaiji_map=gaiji):
             counts["rows"] += 1
             if progress is not None and counts["rows"] % PROGRESS_EVERY == 0:
@@ -627,19 +646,19 @@ def import_file(
     return ImportOutcome(run_id, outcome_status, counts, issues[:200], unmatched, message)
 
 
-def _collect_household(households: dict[str, dict[str, str]], columns: dict[str, Any]) -> None:
+def _collect_household(households: dict[str, list[str]], columns: dict[str, Any]) -> None:
+    """世帯番号 → [address, address_key, address_code, postal_code, householder name] (lists: compact)."""
     household_no = columns["household_no"]
     if not household_no or columns["status"] != ResidentStatus.resident:
         return
     entry = households.get(household_no)
     if entry is None:
-        entry = households[household_no] = {
-            "address": columns["address"], "address_key": columns["address_key"],
-            "address_code": columns["address_code"], "postal_code": columns["postal_code"], "householder_name": "",
-        }
+        entry = households[household_no] = [
+            columns["address"], columns["address_key"], columns["address_code"], columns["postal_code"], "",
+        ]
     if columns["is_householder"]:
-        entry["householder_name"] = columns["name"]
-        entry["address"], entry["address_key"] = columns["address"], columns["address_key"]
+        entry[4] = columns["name"]
+        entry[0], entry[1] = columns["address"], columns["address_key"]
 
 
 def _finish_run(session: Session, run_id: int, status: str, counts: dict, issues: list, message: str) -> None:
