@@ -1,7 +1,9 @@
 """Every table model, imported in one place so metadata (and Alembic) sees them all."""
 
+from ledgers.certificates.models import Certificate, CertificateApplication, IssuerSetting
 from ledgers.disasters.models import Disaster
 from ledgers.households.models import ProvisionConsent, VictimHousehold, VictimMember
+from ledgers.surveys.models import Survey, SurveyPhoto, SurveyPlanItem
 from ledgers.registry.models import (
     AddressPoint,
     Dwelling,
@@ -20,6 +22,12 @@ from victim_support.audit.models import AuditEntry, AuditHead
 from victim_support.tenancy.models import Municipality
 
 __all__ = [
+    "Certificate",
+    "CertificateApplication",
+    "IssuerSetting",
+    "Survey",
+    "SurveyPhoto",
+    "SurveyPlanItem",
     "AddressPoint",
     "GaijiMapping",
     "ImportIssue",

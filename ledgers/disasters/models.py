@@ -61,6 +61,10 @@ class Disaster(SQLModel, table=True):
     status: str = Field(default=DisasterStatus.active.value, max_length=20)
     # Last allocated り災番号; bumped inside the transaction that creates a household.
     last_victim_no: int = 0
+    # Last allocated certificate number (交付番号); bumped inside the issuing transaction.
+    last_certificate_no: int = 0
+    # Administrator's choice of damage rule versions (e.g. "ratio-2021,flood-2018"); "" = by date.
+    damage_rules_override: str = Field(default="", max_length=100)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

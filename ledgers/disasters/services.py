@@ -132,3 +132,31 @@ def list_disasters(
     if status:
         query = query.where(Disaster.status == status)
     return list(session.execute(query.order_by(Disaster.occurred_on.desc(), Disaster.number)).scalars())
+
+
+def set_damage_rules_override(session: Session, disaster: Disaster, override: str, expected_version: int) -> Disaster:
+    """An administrator's choice of damage rule versions for the disaster ("" = chosen by date).
+
+    Checked against the rule data: unknown ids or two versions of one kind are refused."""
+    from ledgers.damage import get_ruleset
+
+    parts = [part.strip() for part in (override or "").split(",") if part.strip()]
+    kinds: set[str] = set()
+    for part in parts:
+        try:
+            ruleset = get_ruleset(part)
+        except NotFound as error:
+            raise DomainError(error.message, field="damage_rules_override") from None
+        if ruleset.kind in kinds:
+            raise DomainError(f"同じ種類の規則が2つ指定されています: {override}", field="damage_rules_override")
+        kinds.add(ruleset.kind)
+    value = ",".join(parts)
+    result = session.execute(
+        update(Disaster)
+        .where(Disaster.id == disaster.id, Disaster.version == expected_version)
+        .values(damage_rules_override=value, version=Disaster.version + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise StaleEdit("この災害は他の職員によって更新されています。画面を開き直して最新の内容を確認してください")
+    session.refresh(disaster)
+    return disaster
