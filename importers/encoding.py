@@ -29,6 +29,7 @@ __all__ = [
     "ERRORS",
     "UNDECODABLE_RE",
     "undecodable_bytes",
+    "undecodable_seen",
     "replace_undecodable",
     "PUA_RE",
     "GaijiMapper",

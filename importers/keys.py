@@ -25,6 +25,7 @@ _NFKC = unicodedata.normalize
 _IS_NFKC = unicodedata.is_normalized
 
 
+@lru_cache(maxsize=1 << 16)
 def fast_name_key(s: str) -> str:
     """``ledgers.text.name_key``."""
     k = _WS_RE.sub("", _NFKC("NFKC", s))
@@ -33,14 +34,22 @@ def fast_name_key(s: str) -> str:
     return name_key(s)
 
 
+_HIRAGANA_RE = re.compile("[\u3041-\u3096\u309d\u309e]")
+
+
+@lru_cache(maxsize=1 << 16)
 def fast_kana_key(s: str) -> str:
     """``ledgers.text.kana_key``."""
-    k = _WS_RE.sub("", _NFKC("NFKC", s).translate(_HIRA_TO_KATA)).replace("・", "")
+    k = _NFKC("NFKC", s)
+    if _HIRAGANA_RE.search(k):
+        k = k.translate(_HIRA_TO_KATA)
+    k = _WS_RE.sub("", k).replace("・", "")
     if _IS_NFKC("NFKC", k):
         return k
     return kana_key(s)
 
 
+@lru_cache(maxsize=1 << 16)
 def fast_fullwidth_kana(s: str) -> str:
     """``ledgers.text.to_fullwidth_kana``."""
     if _HALFWIDTH_KANA_RE.search(s) is None:
@@ -95,14 +104,61 @@ def _fast_address_key_step(s: str) -> str:
     return s
 
 
-def fast_address_key(s: str) -> str:
-    """``ledgers.text.address_key``."""
+def _slow_address_key(s: str) -> str:
     for _ in range(8):
         t = _fast_address_key_step(s)
         if t == s:
             return t
         s = t
     return s
+
+
+# Exact shortcut for the usual shape of a register address, A = T + [K 丁目] + B 番 + L 号, optionally
+# followed by whitespace and a 方書 R:
+#   T  a town part with no whitespace, digit (\d), dash, ー, kanji numeral, nor any of 丁 目 番 号 の 之,
+#      and already NFKC (so no step of address_key can touch it, nor see it as context);
+#   K  kanji numerals (→ str(kanji_to_int(K)), as _KANJI_NUM_RE does before 丁目) or ASCII digits (kept);
+#   B, L  ASCII digits (kept as written).
+# Pass 1 of address_key on A gives T + K' + "-" + B + "-" + L (丁目 → "-", 番 → "-", 号 → ""), and pass 2
+# changes nothing, so address_key(A) = T + K' + "-" + B + "-" + L.
+# With a 方書: the whitespace goes; R's first character must be a letter (Unicode L* except the
+# modifier letters ー ﾞ ﾟ) that is not a kanji numeral nor 丁 番 号 の 之. Then no pattern can match across
+# the boundary (every pattern that looks left needs a dash, 丁目, 番, の or a numeral before the
+# position; every number pattern needs a digit or unit right after A's last digit; 号(?!室) needs R not
+# to start with 室), NFKC cannot compose across it (A ends with 号), so address_key(A + ws + R) = address_key(A) + address_key(R).
+# tests/unit/test_import_keys.py checks both equalities on generated addresses.
+_SIMPLE_ADDRESS_RE = re.compile(
+    r"([^\s\d\-〇一二三四五六七八九十百千ー丁目番号の之]+?)"
+    r"(?:([〇一二三四五六七八九十百千]+|[0-9]+)丁目)?"
+    r"([0-9]+)番([0-9]+)号"
+    r"(?:\s+(.+))?",
+    re.DOTALL,
+)
+_DANGEROUS_START = frozenset("〇一二三四五六七八九十百千丁番号の之室")
+
+
+def _safe_start(c: str) -> bool:
+    """A 方書 may start with ``c`` (a letter, already NFKC, not a numeral/unit, not 室 (号室))."""
+    return unicodedata.category(c) in ("Lo", "Lu", "Ll", "Lt") and c not in _DANGEROUS_START and _IS_NFKC("NFKC", c)
+
+
+def fast_address_key(s: str) -> str:
+    """``ledgers.text.address_key``."""
+    m = _SIMPLE_ADDRESS_RE.fullmatch(s)
+    if m is not None:
+        town, chome, block, lot, rest = m.groups()
+        if (
+            _IS_NFKC("NFKC", town)
+            and not _NON_HYPHEN_DASH_RE.search(town)
+            and (rest is None or (_safe_start(rest[0]) and not rest[0].isspace()))
+        ):
+            if chome is None:
+                head = f"{town}{block}-{lot}"
+            else:
+                number = chome if chome.isascii() else str(_kanji_to_int(chome))
+                head = f"{town}{number}-{block}-{lot}"
+            return head if rest is None else head + cached_address_key(rest)
+    return _slow_address_key(s)
 
 
 cached_address_key = lru_cache(maxsize=1 << 17)(fast_address_key)

@@ -174,14 +174,11 @@ class _Converters:
         self.gaiji = gaiji
         self.check_severity = None if layout.check_digit == "off" else layout.check_digit
 
-    # text with 外字: returns mapped text; flags the row
+    # text with 外字 (the caller has found a PUA character): returns the mapped text; flags the row
     def _gaiji(self, name: str) -> Callable[[str, dict, list, int], str]:
         gaiji = self.gaiji
-        search = enc.PUA_RE.search
 
         def apply(s: str, values: dict, issues: list, line_no: int) -> str:
-            if search(s) is None:
-                return s
             mapped, unmapped = gaiji.apply(s)
             values["has_gaiji"] = True
             if unmapped:
@@ -205,11 +202,14 @@ class _Converters:
                 if not last[1]:
                     issues.append(_issue(line_no, name, s, "check_digit", severity))
                 return
-            digits = _ascii_digits(s)
-            if digits is None:
-                values[name] = s
-                issues.append(_issue(line_no, name, s, "bad_number"))
-                return
+            if s.isdigit() and s.isascii():
+                digits = s
+            else:
+                digits = _ascii_digits(s)
+                if digits is None:
+                    values[name] = s
+                    issues.append(_issue(line_no, name, s, "bad_number"))
+                    return
             values[name] = digits
             ok = severity is None or mod11_ok(digits)
             last[0], last[1] = s, ok
@@ -258,9 +258,11 @@ class _Converters:
         name = spec.name
         codes = self.layout.codes.get(name)
         gaiji = self._gaiji(name)
+        pua = enc.PUA_RE.search
 
         def conv(s: str, values: dict, issues: list, line_no: int) -> None:
-            s = gaiji(s, values, issues, line_no)
+            if pua(s) is not None:
+                s = gaiji(s, values, issues, line_no)
             if codes is not None:
                 found, mapped = _code_lookup(codes, s)
                 if not found:
@@ -274,10 +276,12 @@ class _Converters:
     def _name(self, spec: FieldSpec) -> Converter:
         name, raw_key, derived = spec.name, f"{spec.name}_raw", spec.derived
         gaiji = self._gaiji(name)
+        pua = enc.PUA_RE.search
 
         def conv(s: str, values: dict, issues: list, line_no: int) -> None:
             values[raw_key] = s
-            s = gaiji(s, values, issues, line_no)
+            if pua(s) is not None:
+                s = gaiji(s, values, issues, line_no)
             values[name] = s
             values[derived] = fast_name_key(s)
 
@@ -286,10 +290,13 @@ class _Converters:
     def _kana(self, spec: FieldSpec) -> Converter:
         name, raw_key, derived = spec.name, f"{spec.name}_raw", spec.derived
         gaiji = self._gaiji(name)
+        pua = enc.PUA_RE.search
 
         def conv(s: str, values: dict, issues: list, line_no: int) -> None:
             values[raw_key] = s
-            s = fast_fullwidth_kana(gaiji(s, values, issues, line_no))
+            if pua(s) is not None:
+                s = gaiji(s, values, issues, line_no)
+            s = fast_fullwidth_kana(s)
             values[name] = s
             values[derived] = fast_kana_key(s)
 
@@ -300,10 +307,12 @@ class _Converters:
         gaiji = self._gaiji(name)
         # residents with 方書: the key is made once, of 住所 + 方書, after the row (see RowReader._posts)
         defer = self.layout.kind == "residents" and "katagaki" in self.layout.columns
+        pua = enc.PUA_RE.search
 
         def conv(s: str, values: dict, issues: list, line_no: int) -> None:
             values[raw_key] = s
-            s = gaiji(s, values, issues, line_no)
+            if pua(s) is not None:
+                s = gaiji(s, values, issues, line_no)
             values[name] = s
             if not defer:
                 values[derived] = cached_address_key(s)
@@ -318,13 +327,23 @@ class _Converters:
         mandatory = spec.mandatory
         partial_is_value = name == "built_on"  # a built year alone: 1 January (the ledger's convention)
 
+        memo: dict[str, Any] = {}
+
         def conv(s: str, values: dict, issues: list, line_no: int) -> None:
+            p = memo.get(s)
+            if p is not None and not p.unknown:  # the usual case: an exact date seen before
+                values[name] = values[approx_key] = p.value
+                values[raw_key] = p.raw
+                return
             try:
                 p = parse_date(s, style)
             except DateError as exc:
                 values[raw_key] = s
                 issues.append(_issue(line_no, name, s, "bad_date", detail=f"{style}: {exc}"))
                 return
+            if len(memo) >= 200_000:
+                memo.clear()
+            memo[s] = p
             if p.unknown and p.approx is None and not mandatory and p.raw.strip("0") == "":
                 return  # all zeros in an optional date: no date
             values[raw_key] = p.raw
@@ -440,6 +459,9 @@ class _Converters:
         name = spec.name
 
         def conv(s: str, values: dict, issues: list, line_no: int) -> None:
+            if len(s) == 8 and s[3] == "-" and s.isascii() and s[:3].isdigit() and s[4:].isdigit():
+                values[name] = s
+                return
             digits = _ascii_digits(s.replace("〒", ""))
             if digits is not None and len(digits) == 7:
                 values[name] = f"{digits[:3]}-{digits[3:]}"
@@ -509,12 +531,13 @@ class RowReader:
         gen = getattr(self, "_gen", None)
         if gen is not None:
             gen.close()
-        for closer in reversed(self._closers):
+        closers = getattr(self, "_closers", [])
+        for closer in reversed(closers):
             try:
                 closer()
             except Exception:  # noqa: BLE001
                 pass
-        self._closers.clear()
+        closers.clear()
 
     def __del__(self) -> None:
         self.close()
@@ -539,8 +562,6 @@ class RowReader:
                 template[fspec.derived] = ""
             elif fspec.type == "date":
                 template.update({f"{field_name}_raw": "", f"{field_name}_unknown": False, f"{field_name}_approx": None})
-            elif fspec.type == "ids":
-                template[field_name] = None
             plan.append((positions[field_name], converters.build(fspec), field_name if fspec.mandatory else None))
         template["has_gaiji"] = False
         template["gaiji_unmapped"] = False
@@ -575,8 +596,12 @@ class RowReader:
                 town = values.get("town") or ""
                 block = values.get("block") or ""
                 parts = normalize_address(town + (f"{block}番" if level == "block" and block else ""))
-                values["match_key"] = parts.match_key(level)
+                key = values["match_key"] = parts.match_key(level)
                 values["chome"] = parts.chome
+                if not key and town:  # e.g. a block-level row without a 街区 number
+                    field = "block" if level == "block" else "town"
+                    issues.append(_issue(line_no, field, block if level == "block" else town, "missing",
+                                         detail="照合キーを作れません"))
             posts.append(address_point)
         # duplicate keys within the file
         key_fields = self.spec.key
@@ -607,6 +632,7 @@ class RowReader:
     # -- csv
     def _csv(self, binary: BinaryIO) -> Iterator[Row]:
         layout = self.layout
+        seen_bad = enc.undecodable_seen()  # before anything is decoded (the header read decodes ahead)
         text = enc.text_stream(binary, self.encoding)
         # a stream we made is closed; the caller's own stream is only detached from, never closed
         self._closers.insert(0, text.close if self._owned else text.detach)
@@ -654,17 +680,18 @@ class RowReader:
                 positions[field_name] = column.index
         for col_name, values in layout.skip_if.items():
             skip_cols.append((find(col_name, "[skip_if]"), frozenset(values)))
-        used = set(positions.values())
+        used = frozenset(positions.values())
+        self._used = used
         if self.header is not None:
             extra_cols = [(self.header[i].strip().lstrip("\ufeff"), i) for i in range(ncols) if i not in used]
         plan, template, posts = self._plan(positions)
         need = max(list(used) + [i for i, _ in skip_cols]) + 1
-        return self._csv_rows(reader, header_line, ncols, need, extra_cols, skip_cols, plan, template, posts)
+        return self._csv_rows(reader, header_line, ncols, need, extra_cols, skip_cols, plan, template, posts, seen_bad)
 
-    def _csv_rows(self, reader, header_line, ncols, need, extra_cols, skip_cols, plan, template, posts):  # noqa: ANN001, ANN202
-        seen_bad = enc.undecodable_seen()
+    def _csv_rows(self, reader, header_line, ncols, need, extra_cols, skip_cols, plan, template, posts, seen_bad):  # noqa: ANN001, ANN202
         prev = header_line
         issue = _issue
+        used = self._used
         field_of = self._field_names(extra_cols, plan)
         if True:
             for fields in reader:
@@ -702,11 +729,12 @@ class RowReader:
                         issues.append(issue(line_no, mandatory, "", "missing"))
                 for post in posts:
                     post(values, issues, line_no)
-                if extra_cols:
-                    values["extra"] = {name: fields[i] for name, i in extra_cols if i < len(fields)}
-                    if ncols is not None and len(fields) > ncols:
-                        for i in range(ncols, len(fields)):
-                            values["extra"][f"column_{i}"] = fields[i]
+                if ncols is None:  # no header: every unmapped column, by position
+                    values["extra"] = {f"column_{i}": f for i, f in enumerate(fields[:n]) if i not in used}
+                elif extra_cols or n > ncols:
+                    extra = values["extra"] = {name: fields[i] for name, i in extra_cols if i < n}
+                    for i in range(ncols, n):
+                        extra[f"column_{i}"] = fields[i]
                 else:
                     values["extra"] = {}
                 self.rows += 1
@@ -728,8 +756,10 @@ class RowReader:
         out = []
         for i, f in enumerate(fields):
             if search(f):
-                issues.append(_issue(line_no, field_of.get(i, f"column_{i}"), enc.undecodable_bytes(f), "undecodable"))
-                f = enc.replace_undecodable(f)
+                replaced = enc.replace_undecodable(f)
+                issues.append(_issue(line_no, field_of.get(i, f"column_{i}"), replaced, "undecodable",
+                                     detail=f"バイト {enc.undecodable_bytes(f)}"))
+                f = replaced
             out.append(f)
         return out
 
@@ -784,11 +814,23 @@ class RowReader:
             if len(raw) != record_length:
                 issues.append(issue(line_no, "", len(raw), "record_length",
                                     detail=f"{record_length} バイトのはず、{len(raw)} バイト"))
-            try:
-                fields = [raw[a:b].decode(encoding) for a, b in slices]
-            except UnicodeDecodeError:
-                fields = [raw[a:b].decode(encoding, errors) for a, b in slices]
-                fields = self._undecodable(fields, field_of, issues, line_no)
+            # Slice by byte position on a latin-1 view (one character per byte), then decode the
+            # non-ASCII fields in one call, joined by "\n" (never part of a multi-byte character in
+            # CP932 or UTF-8, and never inside a line). Any trouble: field by field, with the report.
+            latin = raw.decode("latin-1")
+            fields = [latin[a:b] for a, b in slices]
+            wide = [i for i, f in enumerate(fields) if not f.isascii()]
+            if wide:
+                try:
+                    decoded = "\n".join([fields[i] for i in wide]).encode("latin-1").decode(encoding).split("\n")
+                except UnicodeDecodeError:
+                    decoded = None
+                if decoded is not None and len(decoded) == len(wide):
+                    for i, text in zip(wide, decoded):
+                        fields[i] = text
+                else:
+                    fields = [raw[a:b].decode(encoding, errors) for a, b in slices]
+                    fields = self._undecodable(fields, field_of, issues, line_no)
             values = template.copy()
             for idx, conv, mandatory in plan:
                 s = fields[idx].strip()
