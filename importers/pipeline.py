@@ -37,7 +37,7 @@ from importers.dates import DateError, parse_date
 from importers.fields import FieldSpec, KindSpec
 from importers.keys import cached_address_key, fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
 from importers.layout import Layout, LayoutError
-from ledgers.codes import is_valid_mod11
+from ledgers.codes import is_valid_mod11, is_valid_my_number
 from ledgers.wareki import ERAS
 
 __all__ = ["read_rows", "RowReader", "Row", "Issue", "ISSUE_REASONS", "is_valid_my_number"]
@@ -112,19 +112,6 @@ for _era, _short, _letter in zip(ERAS, "明大昭平令", "MTSHR"):
         _ERA_BY_NAME[_k] = _era
 _NEGATIVE_MARKS = ("△", "▲", "-", "−", "ー", "－")
 _MY_NUMBER_MASK = "************"
-
-
-def is_valid_my_number(number: str) -> bool:
-    """個人番号: 12 ASCII digits whose last one is the check digit (番号法施行令 8条)."""
-    if len(number) != 12 or not (number.isascii() and number.isdigit()):
-        return False
-    digits = [int(c) for c in number[:11]]
-    total = 0
-    for n in range(1, 12):  # n-th digit from the right of the 11-digit body
-        q = n + 1 if n <= 6 else n - 5
-        total += digits[11 - n] * q
-    r = total % 11
-    return (0 if r <= 1 else 11 - r) == int(number[11])
 
 
 def _ascii_digits(s: str) -> str | None:

@@ -15,6 +15,8 @@ __all__ = [
     "mod11_check_digit",
     "is_valid_mod11",
     "with_mod11",
+    "my_number_check_digit",
+    "is_valid_my_number",
 ]
 
 _ASCII_DIGITS = frozenset("0123456789")
@@ -107,3 +109,24 @@ def is_valid_mod11(number: str) -> bool:
     if not isinstance(number, str) or len(number) < 2 or not set(number) <= _ASCII_DIGITS:
         return False
     return mod11_check_digit(number[:-1]) == number[-1]
+
+
+# ---------------------------------------------------------------------------
+# 個人番号 (My Number)
+# ---------------------------------------------------------------------------
+
+
+def my_number_check_digit(first11: str) -> str:
+    """Check digit of a 12-digit 個人番号 (番号法施行令 8条): weights 2..7 then 2..6 from the right."""
+    if len(first11) != 11 or not first11.isascii() or not first11.isdigit():
+        raise ValueError("個人番号の先頭11桁は半角数字11桁です")
+    total = 0
+    for n, digit in enumerate(reversed(first11), start=1):
+        weight = n + 1 if n <= 6 else n - 5
+        total += int(digit) * weight
+    remainder = total % 11
+    return "0" if remainder <= 1 else str(11 - remainder)
+
+
+def is_valid_my_number(value: str) -> bool:
+    return len(value) == 12 and value.isascii() and value.isdigit() and my_number_check_digit(value[:11]) == value[11]

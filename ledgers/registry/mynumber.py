@@ -14,24 +14,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ledgers.codes import is_valid_my_number, my_number_check_digit
+
+__all__ = ["MASK", "decrypt", "encrypt", "is_valid_my_number", "mask", "my_number_check_digit"]
+
 KEY_VERSION = "v1"
 MASK = "************"
-
-
-def my_number_check_digit(first11: str) -> str:
-    """Check digit of a 12-digit 個人番号 (番号法施行令 8条): weights 2..7 then 2..6 from the right."""
-    if len(first11) != 11 or not first11.isascii() or not first11.isdigit():
-        raise ValueError("個人番号の先頭11桁は半角数字11桁です")
-    total = 0
-    for n, digit in enumerate(reversed(first11), start=1):
-        weight = n + 1 if n <= 6 else n - 5
-        total += int(digit) * weight
-    remainder = total % 11
-    return "0" if remainder <= 1 else str(11 - remainder)
-
-
-def is_valid_my_number(value: str) -> bool:
-    return len(value) == 12 and value.isascii() and value.isdigit() and my_number_check_digit(value[:11]) == value[11]
 
 
 def mask(value_present: bool) -> str:
