@@ -147,3 +147,20 @@ def make_user(session: Session, municipality: Municipality | None, role: str, *,
 @pytest.fixture
 def municipality(db) -> Municipality:
     return make_municipality(db)
+
+
+@pytest.fixture
+def app(database_url, engine):
+    """The web application on the test database (shared by the HTTP tests)."""
+    from victim_support.app import create_app
+    from victim_support.settings import Settings
+
+    return create_app(Settings(database_url=database_url), engine)
+
+
+@pytest.fixture
+def client(app):
+    from litestar.testing import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client

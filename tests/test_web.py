@@ -15,20 +15,8 @@ from tests.factories import load_register, make_disaster, make_household
 from tests.webclient import SESSION_COOKIE, csrf_of, login, post_form
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
-from victim_support.app import create_app
 from victim_support.audit.models import AuditEntry
 from victim_support.settings import Settings
-
-
-@pytest.fixture
-def app(database_url, engine):
-    return create_app(Settings(database_url=database_url), engine)
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture
