@@ -35,9 +35,9 @@ def point_key(town: str, block: str, level: str) -> str:
     return _parts(text).match_key(level)
 
 
-def lot_key(address: str) -> str | None:
+def lot_key(address: str, parts=None) -> str | None:  # noqa: ANN001
     """Town + 丁目 + 街区 + 号 of an address (without 方書), or None when it has no 街区/号."""
-    parts = _parts(address)
+    parts = parts or _parts(address)
     if not parts.town or parts.block is None:
         return None
     return f"{parts.match_key('block')}|{parts.lot if parts.lot is not None else ''}"
@@ -134,10 +134,11 @@ def relink_occupancy(session: Session, municipality_id: int) -> int:
             RegisteredHousehold.municipality_id == municipality_id
         )
     ):
-        key = lot_key(address)
+        parts = _parts(address)
+        key = lot_key(address, parts)
         for dwelling_id in by_lot.get(key, []) if key else []:
             wanted.add((household_no, dwelling_id))
-            units[(household_no, dwelling_id)] = _parts(address).rest or ""
+            units[(household_no, dwelling_id)] = parts.rest or ""
     stale = [pair for pair, source in existing.items() if source == "address" and pair not in wanted]
     for household_no, dwelling_id in stale:
         session.execute(

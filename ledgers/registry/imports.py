@@ -37,7 +37,6 @@ from ledgers.registry.models import (
     ImportIssue,
     ImportRun,
     Land,
-    Occupancy,
     RegisteredHousehold,
     RegisterChange,
     Resident,
@@ -691,12 +690,3 @@ def runs_of(session: Session, municipality_id: int, limit: int = 50) -> list[Imp
         ).scalars()
     )
 
-
-def occupants_of(session: Session, municipality_id: int, dwelling_id: int) -> list[str]:
-    return list(
-        session.execute(
-            select(Occupancy.household_no).where(
-                Occupancy.municipality_id == municipality_id, Occupancy.dwelling_id == dwelling_id
-            )
-        ).scalars()
-    )
