@@ -54,3 +54,37 @@ class HouseholdCertificates(msgspec.Struct):
     dwellings: list[str]
     pending_dwellings: list[str]
     certificates: list[CertificateOut]
+
+
+class BulkApplyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """一括申請: an application for every household of a surveyed dwelling that has none."""
+
+    applied_on: date | None = None  # default: today (JST); not before the disaster
+
+
+class BulkApplyOut(msgspec.Struct):
+    applied: int  # applications created by this call
+
+
+class BulkIssueIn(msgspec.Struct, forbid_unknown_fields=True):
+    """一括交付: a 罹災証明書 for every applied household whose dwelling is surveyed and who holds
+    none (or one from an older survey: re-issue)."""
+
+    issued_on: date | None = None  # default: today (JST); not before the disaster
+    limit: int | None = None  # at most this many (1..50,000), in り災番号 order
+
+
+class BulkIssued(msgspec.Struct):
+    number: int  # 交付番号
+    victim_no: int
+    house_no: str
+    damage_class: str
+    damage_label: str
+    reissue: bool  # supersedes an older certificate of the household
+
+
+class BulkIssueOut(msgspec.Struct):
+    issued: int
+    first_number: int | None
+    last_number: int | None
+    certificates: list[BulkIssued]

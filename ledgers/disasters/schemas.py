@@ -21,6 +21,11 @@ class DisasterIn(msgspec.Struct, forbid_unknown_fields=True):
     status: Status = "active"
 
 
+class EffectiveRules(msgspec.Struct):
+    ratio: str | None  # 損害割合 rules, e.g. "ratio-2021"
+    flood: str | None  # 浸水深 rules, e.g. "flood-2022-naisui"
+
+
 class DisasterOut(msgspec.Struct):
     municipality_code: str
     number: str
@@ -34,3 +39,7 @@ class DisasterOut(msgspec.Struct):
     status: str
     households: int
     version: int
+    # Administrator's choice of damage rule versions ("ratio-2021,flood-2018"); "" = by date.
+    damage_rules_override: str
+    # The rule version each survey kind is judged by now: the override, else chosen by the date.
+    damage_rules: EffectiveRules

@@ -46,3 +46,62 @@ class SurveyOut(msgspec.Struct):
     superseded_by: int | None
     photos: int
     created_at: datetime
+
+
+# ---------------------------------------------------------------- survey plan (調査計画)
+
+
+class PlanItemIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Add one dwelling (by 家屋番号) to the disaster's survey plan."""
+
+    house_no: str  # 家屋番号 (checked by the service, with a message naming the field)
+    team: str = ""  # 調査班, at most 40 characters
+
+
+class PlanAssignIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Assign planned dwellings to a team; all or nothing."""
+
+    house_nos: list[str]  # 家屋番号, 1 to 5,000 of them, each already in the plan
+    team: str  # 調査班, at most 40 characters; "" unassigns
+
+
+class PlanItemOut(msgspec.Struct):
+    id: int
+    house_no: str
+    location: str
+    structure: str
+    town: str  # 町丁目
+    team: str  # "" = not assigned
+    source: str  # household | added
+    surveyed: bool  # has a current survey
+    survey_id: int | None
+    survey_kind: str | None
+    surveyed_on: date | None
+    damage_class: str | None
+    damage_label: str | None
+
+
+class PlanAssignOut(msgspec.Struct):
+    team: str
+    assigned: int
+    items: list[PlanItemOut]
+
+
+class PlanBuildOut(msgspec.Struct):
+    added: int  # dwellings added to the plan by this call
+    planned: int  # dwellings in the plan now
+
+
+class ProgressRow(msgspec.Struct):
+    name: str  # team or 町丁目 ("" = not assigned / unknown)
+    total: int  # planned dwellings
+    surveyed: int
+    pending: int
+
+
+class SurveyProgressOut(msgspec.Struct):
+    planned: int
+    surveyed: int
+    pending: int
+    teams: list[ProgressRow]
+    towns: list[ProgressRow]

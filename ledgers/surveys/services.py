@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, event, exists, func, select, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from ledgers.damage import (
@@ -199,27 +200,66 @@ def kind_label(kind: str) -> str:
 # ---------------------------------------------------------------- photos
 
 
+def _sniff_type(content: bytes) -> str | None:
+    """The photo type the bytes really are (by their signature), or None."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    if content[4:8] == b"ftyp" and content[8:12] in {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}:
+        return "image/heic"
+    return None
+
+
+def check_photo(file_name: str, content: bytes, content_type: str) -> str:
+    """Refuse what is not a photo we keep (named in the message); returns the normalised type."""
+    name = Path(file_name or "photo").name[:200]
+    if not content:
+        raise DomainError(f"写真「{name}」のファイルが空です", field="photos")
+    if len(content) > MAX_PHOTO_BYTES:
+        raise DomainError(f"写真「{name}」が大きすぎます（{MAX_PHOTO_BYTES // (1024 * 1024)} MB まで）", field="photos")
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type not in PHOTO_TYPES or _sniff_type(content) != content_type:
+        raise DomainError(f"写真「{name}」は JPEG・PNG・HEIC・WebP の画像ではありません。写真はこれらの形式で登録してください",
+                          field="photos")
+    return content_type
+
+
+_PENDING_FILES = "survey_photo_files"
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_pending_photos(session: Session) -> None:
+    """Photo files are written when the transaction that records them commits: a form refused
+    half-way (a bad file after good ones) rolls back and leaves no file behind."""
+    pending = session.info.pop(_PENDING_FILES, None) or {}
+    for target, content in pending.items():
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(target.suffix + ".part")
+        temporary.write_bytes(content)
+        temporary.replace(target)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_pending_photos(session: Session, transaction) -> None:  # noqa: ANN001
+    if transaction.parent is None:
+        session.info.pop(_PENDING_FILES, None)
+
+
 def add_photo(
     session: Session, survey: Survey, file_name: str, content: bytes, content_type: str, base_dir: Path,
     municipality_code: str, disaster_number: str,
 ) -> SurveyPhoto:
-    """Store a photo file under <base>/<municipality>/<disaster>/<sha256><ext> and record it."""
-    if not content:
-        raise DomainError("写真のファイルが空です", field="photo")
-    if len(content) > MAX_PHOTO_BYTES:
-        raise DomainError(f"写真が大きすぎます（{MAX_PHOTO_BYTES // (1024 * 1024)} MB まで）", field="photo")
-    content_type = (content_type or "").split(";")[0].strip().lower()
-    if content_type not in PHOTO_TYPES:
-        raise DomainError("写真は JPEG・PNG・HEIC・WebP で登録してください", field="photo")
+    """Record a photo; its file goes to <base>/<municipality>/<disaster>/<sha256><ext> when the
+    transaction commits (nothing is written if it rolls back)."""
+    content_type = check_photo(file_name, content, content_type)
     digest = hashlib.sha256(content).hexdigest()
     safe_number = re.sub(r"[^0-9A-Za-z\-]", "_", disaster_number)
     relative = Path(municipality_code) / safe_number / f"{digest}{PHOTO_TYPES[content_type]}"
-    target = base_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        temporary = target.with_suffix(target.suffix + ".part")
-        temporary.write_bytes(content)
-        temporary.replace(target)
     photo = SurveyPhoto(
         municipality_id=survey.municipality_id,
         survey_id=survey.id,
@@ -231,6 +271,7 @@ def add_photo(
     )
     session.add(photo)
     session.flush()
+    session.info.setdefault(_PENDING_FILES, {})[base_dir / relative] = content
     return photo
 
 
@@ -371,7 +412,21 @@ def build_plan(session: Session, disaster: Disaster, municipality_name: str = ""
     return len(missing)
 
 
+MAX_TEAM_LENGTH = 40
+MAX_ASSIGN = 5000
+
+
+def _check_team(team: str) -> str:
+    team = (team or "").strip()
+    if len(team) > MAX_TEAM_LENGTH:
+        raise DomainError(f"調査班の名前は{MAX_TEAM_LENGTH}文字以内にしてください", field="team")
+    return team
+
+
 def add_to_plan(session: Session, disaster: Disaster, house_no: str, team: str = "", municipality_name: str = "") -> SurveyPlanItem:
+    team = _check_team(team)
+    if not (house_no or "").strip():
+        raise DomainError("計画に加える家屋の家屋番号を入力してください", field="house_no")
     dwelling = dwelling_by_house_no(session, disaster.municipality_id, house_no)
     if dwelling is None:
         raise NotFound(f"家屋番号 {house_no} の家屋は家屋台帳にありません", field="house_no")
@@ -382,7 +437,7 @@ def add_to_plan(session: Session, disaster: Disaster, house_no: str, team: str =
         return existing
     item = SurveyPlanItem(
         municipality_id=disaster.municipality_id, disaster_id=disaster.id, dwelling_id=dwelling.id,
-        town=town_of(dwelling.location, municipality_name), team=team.strip(), source="added",
+        town=town_of(dwelling.location, municipality_name), team=team, source="added",
     )
     session.add(item)
     session.flush()
@@ -391,16 +446,53 @@ def add_to_plan(session: Session, disaster: Disaster, house_no: str, team: str =
 
 def assign_team(session: Session, disaster: Disaster, item_ids: list[int], team: str) -> int:
     """Assign plan items to a team ("" unassigns); returns the number of items changed."""
-    if len(team.strip()) > 40:
-        raise DomainError("調査班の名前は40文字以内にしてください", field="team")
+    team = _check_team(team)
     if not item_ids:
         raise DomainError("割り当てる家屋を選択してください", field="items")
     result = session.execute(
         update(SurveyPlanItem)
         .where(SurveyPlanItem.disaster_id == disaster.id, SurveyPlanItem.id.in_(item_ids))
-        .values(team=team.strip())
+        .values(team=team)
     )
     return result.rowcount
+
+
+def _listed(numbers: list[str], limit: int = 10) -> str:
+    return "、".join(numbers[:limit]) + (f" ほか{len(numbers) - limit}件" if len(numbers) > limit else "")
+
+
+def assign_team_by_house_no(session: Session, disaster: Disaster, house_nos: list[str], team: str) -> list[SurveyPlanItem]:
+    """Assign the planned dwellings given by 家屋番号 to a team ("" unassigns). All or nothing:
+    a number not in the dwelling ledger, or not in the disaster's plan, refuses the whole request."""
+    team = _check_team(team)
+    wanted = list(dict.fromkeys(h.strip() for h in house_nos if h and h.strip()))
+    if not wanted:
+        raise DomainError("割り当てる家屋の家屋番号を指定してください", field="house_nos")
+    if len(wanted) > MAX_ASSIGN:
+        raise DomainError(f"一度に割り当てられるのは {MAX_ASSIGN} 件までです", field="house_nos")
+    known = set(session.execute(
+        select(Dwelling.house_no).where(Dwelling.municipality_id == disaster.municipality_id, Dwelling.house_no.in_(wanted))
+    ).scalars())
+    unknown = [h for h in wanted if h not in known]
+    if unknown:
+        raise NotFound(f"家屋番号 {_listed(unknown)} の家屋は家屋台帳にありません", field="house_nos")
+    items = {
+        house_no: item
+        for item, house_no in session.execute(
+            select(SurveyPlanItem, Dwelling.house_no)
+            .join(Dwelling, Dwelling.id == SurveyPlanItem.dwelling_id)
+            .where(SurveyPlanItem.disaster_id == disaster.id, Dwelling.municipality_id == disaster.municipality_id,
+                   Dwelling.house_no.in_(wanted))
+        ).all()
+    }
+    unplanned = [h for h in wanted if h not in items]
+    if unplanned:
+        raise DomainError(f"家屋番号 {_listed(unplanned)} はこの災害の調査計画にありません（先に計画に追加してください）",
+                          field="house_nos")
+    assign_team(session, disaster, [item.id for item in items.values()], team)
+    for item in items.values():
+        session.refresh(item)
+    return [items[h] for h in wanted]
 
 
 @dataclass
@@ -411,7 +503,7 @@ class PlanRow:
 
 
 def plan_rows(session: Session, disaster: Disaster, *, team: str | None = None, town: str | None = None,
-              pending_only: bool = False) -> list[PlanRow]:
+              pending_only: bool = False, limit: int | None = None, offset: int = 0) -> list[PlanRow]:
     query = (
         select(SurveyPlanItem, Dwelling)
         .join(Dwelling, Dwelling.id == SurveyPlanItem.dwelling_id)
@@ -421,10 +513,18 @@ def plan_rows(session: Session, disaster: Disaster, *, team: str | None = None, 
         query = query.where(SurveyPlanItem.team == team)
     if town:
         query = query.where(SurveyPlanItem.town == town)
-    rows = session.execute(query.order_by(SurveyPlanItem.town, Dwelling.location, Dwelling.house_no)).all()
+    if pending_only:
+        query = query.where(~exists().where(
+            Survey.disaster_id == disaster.id, Survey.dwelling_id == SurveyPlanItem.dwelling_id, Survey.superseded_by_id.is_(None)
+        ))
+    query = query.order_by(SurveyPlanItem.town, Dwelling.location, Dwelling.house_no, SurveyPlanItem.id)
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
     surveys = current_surveys(session, disaster, [d.id for _, d in rows]) if rows else {}
-    result = [PlanRow(item, dwelling, surveys.get(dwelling.id)) for item, dwelling in rows]
-    return [r for r in result if r.survey is None] if pending_only else result
+    return [PlanRow(item, dwelling, surveys.get(dwelling.id)) for item, dwelling in rows]
 
 
 def progress(session: Session, disaster: Disaster) -> dict[str, list[dict[str, Any]]]:

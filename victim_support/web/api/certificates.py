@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
-from litestar.status_codes import HTTP_201_CREATED
-from sqlalchemy import select
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ledgers.certificates import services as certificates
 from ledgers.certificates.models import Certificate
-from ledgers.certificates.schemas import CancelIn, CertificateIssue, CertificateOut, HouseholdCertificates
+from ledgers.certificates.schemas import (
+    BulkApplyIn,
+    BulkApplyOut,
+    BulkIssued,
+    BulkIssueIn,
+    BulkIssueOut,
+    CancelIn,
+    CertificateIssue,
+    CertificateOut,
+    HouseholdCertificates,
+)
+from ledgers.clock import today_jst
 from ledgers.disasters.models import Disaster
+from ledgers.errors import DomainError
 from ledgers.households.models import VictimHousehold
+from ledgers.registry.models import Dwelling
 from ledgers.surveys import services as surveys
-from ledgers.surveys.models import Survey, SurveyPhoto
-from ledgers.surveys.schemas import SurveyIn, SurveyOut
+from ledgers.surveys.models import Survey, SurveyPhoto, SurveyPlanItem
+from ledgers.surveys.schemas import (
+    PlanAssignIn,
+    PlanAssignOut,
+    PlanBuildOut,
+    PlanItemIn,
+    PlanItemOut,
+    ProgressRow,
+    SurveyIn,
+    SurveyOut,
+    SurveyProgressOut,
+)
 from victim_support.audit.services import record
 from victim_support.web.api.ledger import LedgerApi
 from victim_support.web.context import RequestContext, provide_api_context
@@ -45,6 +70,32 @@ def certificate_out(db: Session, c: Certificate, victim_no: int) -> CertificateO
         cancelled_on=c.cancelled_on, cancel_reason=c.cancel_reason, reprint_count=c.reprint_count,
         last_reprinted_on=c.last_reprinted_on,
     )
+
+
+def plan_item_out(item: SurveyPlanItem, dwelling: Dwelling, survey: Survey | None) -> PlanItemOut:
+    return PlanItemOut(
+        id=item.id, house_no=dwelling.house_no, location=dwelling.location, structure=dwelling.structure, town=item.town,
+        team=item.team, source=item.source, surveyed=survey is not None, survey_id=survey.id if survey else None,
+        survey_kind=survey.kind if survey else None, surveyed_on=survey.surveyed_on if survey else None,
+        damage_class=survey.damage_class if survey else None, damage_label=survey.damage_label if survey else None,
+    )
+
+
+def progress_rows(rows: list[dict]) -> list[ProgressRow]:
+    return [ProgressRow(name=r["name"] or "", total=r["total"], surveyed=r["surveyed"], pending=r["total"] - r["surveyed"]) for r in rows]
+
+
+def check_date(disaster: Disaster, value: date | None, field: str, label: str) -> None:
+    """A date of a bulk operation: not before the disaster, not in the future."""
+    if value is None:
+        return
+    if value < disaster.occurred_on:
+        raise DomainError(f"{label}（{field}）が災害の発生日 {disaster.occurred_on.isoformat()} より前です", field=field)
+    if value > today_jst():
+        raise DomainError(f"{label}（{field}）に未来の日付は指定できません", field=field)
+
+
+MAX_BULK_ISSUE = 50_000
 
 
 class SurveyCertificateApi(Controller):
@@ -95,6 +146,66 @@ class SurveyCertificateApi(Controller):
             raise NotFoundException(f"家屋番号 {house_no} の家屋はありません")
         return [survey_out(db, s, house_no) for s in surveys.survey_chain(db, disaster.id, dwelling.id)]
 
+    # ------------------------------------------------------------ survey plan (調査計画)
+
+    @get("/survey-plan", sync_to_thread=True, summary="The survey plan: dwellings to survey, their team and current survey")
+    def survey_plan(self, db: Session, ctx: RequestContext, code: str, number: str, team: str | None = None,
+                    town: str | None = None, pending: bool = False, limit: int = 500, offset: int = 0) -> list[PlanItemOut]:
+        """``team=`` (empty) lists the dwellings not assigned to a team; ``pending=true`` those
+        without a current survey. Ordered by 町丁目, location, 家屋番号."""
+        disaster = self._disaster(db, ctx, code, number, "household.read")
+        rows = surveys.plan_rows(db, disaster, team=None if team is None else team.strip(), town=(town or "").strip() or None,
+                                 pending_only=pending, limit=min(max(limit, 1), 5000), offset=max(offset, 0))
+        return [plan_item_out(r.item, r.dwelling, r.survey) for r in rows]
+
+    @get("/survey-plan/progress", sync_to_thread=True, summary="Survey progress: planned and surveyed dwellings per team and per 町丁目")
+    def survey_progress(self, db: Session, ctx: RequestContext, code: str, number: str) -> SurveyProgressOut:
+        disaster = self._disaster(db, ctx, code, number, "household.read")
+        progress = surveys.progress(db, disaster)
+        teams = progress_rows(progress["teams"])
+        planned, surveyed = sum(r.total for r in teams), sum(r.surveyed for r in teams)
+        return SurveyProgressOut(planned=planned, surveyed=surveyed, pending=planned - surveyed, teams=teams,
+                                 towns=progress_rows(progress["towns"]))
+
+    @post("/survey-plan/build", sync_to_thread=True, status_code=HTTP_200_OK,
+          summary="Add the dwellings of every victim household to the survey plan (idempotent)")
+    def survey_plan_build(self, db: Session, ctx: RequestContext, code: str, number: str) -> PlanBuildOut:
+        disaster = self._disaster(db, ctx, code, number, "survey.write")
+        added = surveys.build_plan(db, disaster, ctx.municipality.name)
+        record(db, ctx.actor, "survey.plan_build", "disaster", disaster.number, {"added": added}, disaster_number=disaster.number)
+        db.commit()
+        planned = db.execute(
+            select(func.count()).select_from(SurveyPlanItem).where(SurveyPlanItem.disaster_id == disaster.id)
+        ).scalar_one()
+        return PlanBuildOut(added=added, planned=planned)
+
+    @post("/survey-plan/items", sync_to_thread=True, status_code=HTTP_201_CREATED,
+          summary="Add a dwelling (by 家屋番号) to the survey plan; an already planned one is returned as is")
+    def survey_plan_add(self, db: Session, ctx: RequestContext, code: str, number: str, data: PlanItemIn) -> PlanItemOut:
+        disaster = self._disaster(db, ctx, code, number, "survey.write")
+        item = surveys.add_to_plan(db, disaster, data.house_no, data.team, ctx.municipality.name)
+        dwelling = db.get(Dwelling, item.dwelling_id)
+        record(db, ctx.actor, "survey.plan_add", "dwelling", dwelling.house_no, {"team": item.team}, disaster_number=disaster.number)
+        db.commit()
+        return plan_item_out(item, dwelling, surveys.current_survey(db, disaster.id, dwelling.id))
+
+    @post("/survey-plan/assign", sync_to_thread=True, status_code=HTTP_200_OK,
+          summary="Assign planned dwellings (by 家屋番号) to a survey team; all or nothing")
+    def survey_plan_assign(self, db: Session, ctx: RequestContext, code: str, number: str, data: PlanAssignIn) -> PlanAssignOut:
+        disaster = self._disaster(db, ctx, code, number, "survey.write")
+        items = surveys.assign_team_by_house_no(db, disaster, data.house_nos, data.team)
+        team = items[0].team
+        dwellings = {d.id: d for d in db.execute(select(Dwelling).where(Dwelling.id.in_([i.dwelling_id for i in items]))).scalars()}
+        record(db, ctx.actor, "survey.assign", "disaster", disaster.number,
+               {"team": team, "count": len(items), "house_nos": [dwellings[i.dwelling_id].house_no for i in items[:100]]},
+               disaster_number=disaster.number)
+        db.commit()
+        current = surveys.current_surveys(db, disaster, list(dwellings))
+        return PlanAssignOut(team=team, assigned=len(items),
+                             items=[plan_item_out(i, dwellings[i.dwelling_id], current.get(i.dwelling_id)) for i in items])
+
+    # ------------------------------------------------------------ certificates
+
     @get("/households/{victim_no:int}/certificates", sync_to_thread=True, summary="A household's damage class, status and certificates")
     def household_certificates(self, db: Session, ctx: RequestContext, code: str, number: str, victim_no: int) -> HouseholdCertificates:
         disaster = self._disaster(db, ctx, code, number, "household.read")
@@ -133,6 +244,43 @@ class SurveyCertificateApi(Controller):
         disaster = self._disaster(db, ctx, code, number, "household.read")
         rows = certificates.ledger_rows(db, disaster, status=status, limit=min(max(limit, 1), 5000), offset=max(offset, 0))
         return [certificate_out(db, r.certificate, r.victim_no) for r in rows]
+
+    @post("/certificates/bulk-apply", sync_to_thread=True, status_code=HTTP_200_OK,
+          summary="一括申請: apply for every household of a surveyed dwelling that has no application")
+    def bulk_apply(self, db: Session, ctx: RequestContext, code: str, number: str, data: BulkApplyIn | None = None) -> BulkApplyOut:
+        disaster = self._disaster(db, ctx, code, number, "certificate.issue")
+        data = data or BulkApplyIn()
+        check_date(disaster, data.applied_on, "applied_on", "申請日")
+        count = certificates.bulk_apply(db, disaster, ctx.user.id, on=data.applied_on)
+        record(db, ctx.actor, "certificate.bulk_apply", "disaster", disaster.number, {"count": count, "channel": "api"},
+               disaster_number=disaster.number)
+        db.commit()
+        return BulkApplyOut(applied=count)
+
+    @post("/certificates/bulk-issue", sync_to_thread=True, status_code=HTTP_200_OK,
+          summary="一括交付: issue to every applied household whose dwelling is surveyed (re-issue after a re-survey)")
+    def bulk_issue(self, db: Session, ctx: RequestContext, code: str, number: str, data: BulkIssueIn | None = None) -> BulkIssueOut:
+        disaster = self._disaster(db, ctx, code, number, "certificate.issue")
+        data = data or BulkIssueIn()
+        check_date(disaster, data.issued_on, "issued_on", "交付日")
+        if data.limit is not None and not 1 <= data.limit <= MAX_BULK_ISSUE:
+            raise DomainError(f"一度に交付する件数（limit）は 1 から {MAX_BULK_ISSUE} までで指定してください", field="limit")
+        issued = certificates.bulk_issue(db, disaster, ctx.user.id, on=data.issued_on, limit=data.limit)
+        record(db, ctx.actor, "certificate.bulk_issue", "disaster", disaster.number,
+               {"count": len(issued), "numbers": f"{issued[0].number}-{issued[-1].number}" if issued else "", "channel": "api"},
+               disaster_number=disaster.number)
+        db.commit()
+        victim_nos = dict(db.execute(
+            select(VictimHousehold.id, VictimHousehold.victim_no).where(VictimHousehold.disaster_id == disaster.id)
+        ).all()) if issued else {}
+        return BulkIssueOut(
+            issued=len(issued), first_number=issued[0].number if issued else None, last_number=issued[-1].number if issued else None,
+            certificates=[
+                BulkIssued(number=c.number, victim_no=victim_nos[c.household_id], house_no=c.house_no, damage_class=c.damage_class,
+                           damage_label=c.damage_label, reissue=c.supersedes_id is not None)
+                for c in issued
+            ],
+        )
 
     @get("/certificates/{certificate_no:int}/pdf", sync_to_thread=True, summary="The certificate as PDF")
     def pdf(self, db: Session, ctx: RequestContext, code: str, number: str, certificate_no: int) -> Response:

@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
-from ledgers.disasters.schemas import DisasterIn, DisasterOut
+from ledgers.disasters.schemas import DisasterIn, DisasterOut, EffectiveRules
+from ledgers.errors import DomainError
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.households.schemas import (
@@ -28,6 +29,7 @@ from ledgers.households.schemas import (
 from ledgers.registry import services as registry
 from ledgers.registry.models import Resident
 from ledgers.registry.schemas import ResidentOut
+from ledgers.surveys.services import ruleset_for
 from victim_support.audit.services import record
 from victim_support.web.context import RequestContext, enter_municipality, provide_api_context
 
@@ -49,7 +51,20 @@ def disaster_out(db: Session, code: str, disaster: Disaster) -> DisasterOut:
         status=disaster.status,
         households=count,
         version=disaster.version,
+        damage_rules_override=disaster.damage_rules_override,
+        damage_rules=effective_rules(disaster),
     )
+
+
+def effective_rules(disaster: Disaster) -> EffectiveRules:
+    """The damage rule version of each kind that a survey of the disaster is judged by now."""
+    def version(kind: str) -> str | None:
+        try:
+            return ruleset_for(disaster, kind).id
+        except DomainError:  # no rule set in force on the date, or a stale override
+            return None
+
+    return EffectiveRules(ratio=version("ratio"), flood=version("flood"))
 
 
 def member_out(member: VictimMember) -> MemberOut:
