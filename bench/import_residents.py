@@ -125,7 +125,7 @@ def child_import(url: str, path: str) -> dict:
                               on_error="skip")
         seconds = time.perf_counter() - started
     engine.dispose()
-    return {"seconds": seconds, "status": outcome.status, "counts": outcome.counts}
+    return {"seconds": seconds, "status": outcome.status, "counts": outcome.counts, "timings": outcome.timings}
 
 
 def child_native(url: str, path: str) -> dict:
@@ -207,10 +207,12 @@ def main() -> None:
         kind, url, path = args.child
         result = (child_import if kind == "import" else child_native)(url, path)
         result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # the import's reader process (import_reader.read_batches), when it used one
+        result["reader_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps(result))
         return
     first, newer = make_files(args.rows)
-    print("| backend | step | rows | seconds | peak RSS (MB) | counts |")
+    print("| backend | step | rows | seconds | peak RSS importer + reader (MB) | counts |")
     print("|---|---|---|---|---|---|")
     for backend in args.backends.split(","):
         url = new_database(backend)
@@ -225,8 +227,10 @@ def main() -> None:
                 result = run_child(kind, url, path)
                 counts = result.get("counts", {})
                 shown = {k: counts[k] for k in ("added", "changed", "unchanged", "removed", "invalid") if k in counts}
-                print(f"| {backend} | {label} | {args.rows:,} | {result['seconds']:.1f} | {result['max_rss_mb']:.0f} | {shown} |",
+                print(f"| {backend} | {label} | {args.rows:,} | {result['seconds']:.1f} | {result['max_rss_mb']:.0f} + {result['reader_rss_mb']:.0f} | {shown} |",
                       flush=True)
+                if result.get("timings"):
+                    print(f"<!-- phases: {result['timings']} -->", flush=True)
         finally:
             drop_database(backend, url)
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

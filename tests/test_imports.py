@@ -275,7 +275,8 @@ def test_tax_records_link_to_people_and_household_income(db, town, layout, tmp_p
     assert registry.household_income(db, town.id, household(0), 2025) is None
 
 
-def test_my_number_is_encrypted_and_never_in_the_history(db, town, tmp_path, monkeypatch):
+@pytest.mark.parametrize("reader", ["inline", "process"])
+def test_my_number_is_encrypted_and_never_in_the_history(db, town, tmp_path, monkeypatch, reader):
     monkeypatch.setenv("VS_MY_NUMBER_KEY_FILE", str(tmp_path / "key"))
     from ledgers.registry import mynumber
 
@@ -290,13 +291,13 @@ def test_my_number_is_encrypted_and_never_in_the_history(db, town, tmp_path, mon
         path.write_bytes((HEADER + ",マイナンバー\r\n" + resident_line(0) + f",{number}\r\n").encode("cp932"))
         return path
 
-    assert import_file(db, town, "residents", write("a.csv", "123456789018"), layout).status == "succeeded"
+    assert import_file(db, town, "residents", write("a.csv", "123456789018"), layout, reader=reader).status == "succeeded"
     stored = registry.get_resident(db, town.id, atena(0))
     assert stored.my_number_cipher and "123456789018" not in stored.my_number_cipher
     assert mynumber.decrypt(stored.my_number_cipher, f"{town.code}:{atena(0)}") == "123456789018"
-    same = import_file(db, town, "residents", write("b.csv", "123456789018"), layout)
+    same = import_file(db, town, "residents", write("b.csv", "123456789018"), layout, reader=reader)
     assert same.counts["unchanged"] == 1
-    changed = import_file(db, town, "residents", write("c.csv", "987654321000"[:11] + mynumber.my_number_check_digit("98765432100")), layout)
+    changed = import_file(db, town, "residents", write("c.csv", "987654321000"[:11] + mynumber.my_number_check_digit("98765432100")), layout, reader=reader)
     assert changed.counts["changed"] == 1
     history = db.execute(select(RegisterChange).where(RegisterChange.run_id == changed.run_id)).scalars().all()
     assert [c.field for c in history] == ["my_number_cipher"]
@@ -317,7 +318,26 @@ def test_gaiji_map_is_applied(db, town, layout, tmp_path):
 # ---------------------------------------------------------------- kill during import (CLI, own database)
 
 
-def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_path):
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+@pytest.mark.parametrize("reader", ["inline", "process"])
+def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_path, reader):
     from sqlmodel import Session
 
     from victim_support.db import make_engine
@@ -330,7 +350,7 @@ def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_pat
     mapping = tmp_path / "r.toml"
     mapping.write_text(RESIDENT_MAPPING, encoding="utf-8")
     path = write_cp932(tmp_path / "big.csv", [resident_line(n) for n in range(60_000)])
-    env = {**os.environ, "DATABASE_URL": fresh_database_url}
+    env = {**os.environ, "DATABASE_URL": fresh_database_url, "VS_IMPORT_READER": reader}
     process = subprocess.Popen(
         [sys.executable, "-m", "victim_support.cli", "import", "residents", str(path), "--municipality", "992011",
          "--mapping", str(mapping)],
@@ -343,10 +363,17 @@ def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_pat
             if line.startswith("progress"):
                 break
             assert line or process.poll() is None, "the import ended before it could be killed"
+        children = _children(process.pid)
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+    if reader == "process":
+        assert children, "the import should have started its reader process"
+        deadline = time.monotonic() + 30
+        while not all(_gone(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(_gone(pid) for pid in children), "the reader process outlived the killed import"
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(Resident)).scalar_one() == 0
         assert session.execute(select(func.count()).select_from(RegisteredHousehold)).scalar_one() == 0
@@ -420,3 +447,50 @@ def test_admin_uploads_a_file_follows_progress_and_downloads_the_report(db, town
         assert other.get("/admin/imports/").status_code == 403
         assert other.get(f"/admin/imports/{run_id}").status_code == 403
         assert "台帳取込" not in other.get("/").text
+
+
+# ---------------------------------------------------------------- a first large load: indexes built after the rows
+
+
+def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(fresh_database_url, tmp_path, layout,
+                                                                            monkeypatch):
+    from sqlalchemy import inspect
+    from sqlmodel import Session
+
+    from ledgers.registry import imports
+    from victim_support.db import make_engine
+    from victim_support.tenancy.services import add_municipality
+
+    expected = {index.name for index in Resident.__table__.indexes if not index.unique}
+    engine = make_engine(fresh_database_url)
+    restored: list[str] = []
+    real_restore = imports._restore_indexes
+
+    def restore(session, indexes):  # noqa: ANN001, ANN202
+        restored.extend(index.name for index in indexes)
+        real_restore(session, indexes)
+
+    monkeypatch.setattr(imports, "_restore_indexes", restore)
+    lines = [resident_line(n) for n in range(40)]
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            town = add_municipality(session, "992011", "見本市", "架空県")
+            session.commit()
+            bad = write_cp932(tmp_path / "bad.csv", [*lines[:5], resident_line(5, birth="3501340")])
+            refused = import_file(session, town, "residents", bad, layout, defer_indexes=True, reader="process")
+            assert refused.status == "refused" and restored == []
+            assert expected <= {ix["name"] for ix in inspect(engine).get_indexes("resident")}  # the drop rolled back
+
+            outcome = import_file(session, town, "residents", write_cp932(tmp_path / "r.csv", lines), layout,
+                                  defer_indexes=True, reader="process")
+            assert outcome.status == "succeeded" and outcome.counts["added"] == 40
+            assert set(restored) == expected
+            assert expected <= {ix["name"] for ix in inspect(engine).get_indexes("resident")}
+            assert [r.atena_no for r in registry.search_residents(session, town.id, "試験　太郎7")] == [atena(7)]
+
+            restored.clear()  # the table holds rows now: a second load keeps its indexes
+            again = import_file(session, town, "residents", write_cp932(tmp_path / "r2.csv", lines[:30]), layout,
+                                defer_indexes=True)
+            assert again.status == "succeeded" and again.counts["removed"] == 10 and restored == []
+    finally:
+        engine.dispose()

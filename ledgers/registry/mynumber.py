@@ -8,6 +8,7 @@ on a single machine, from ``var/my_number.key`` created at first use with mode 0
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledgers.codes import is_valid_my_number, my_number_check_digit
 
-__all__ = ["MASK", "decrypt", "encrypt", "is_valid_my_number", "mask", "my_number_check_digit"]
+__all__ = ["MASK", "decrypt", "encrypt", "fingerprint", "is_valid_my_number", "mask", "my_number_check_digit"]
 
 KEY_VERSION = "v1"
 MASK = "************"
@@ -49,6 +50,23 @@ def _key() -> bytes:
     if len(key) != 32:
         raise ValueError("VS_MY_NUMBER_KEY must be 32 bytes (URL-safe base64)")
     return key
+
+
+def prepare_key() -> None:
+    """Load (or, the first time, create) the key now: a reader process started next loads the same one."""
+    _key()
+
+
+@lru_cache(maxsize=4)
+def _fingerprint_key(key: bytes) -> bytes:
+    # a key of its own, derived from the encryption key (one key is never used for two purposes)
+    return hashlib.blake2b(b"my-number-fingerprint", key=key, digest_size=32).digest()
+
+
+def fingerprint(value: str, context: str) -> str:
+    """A keyed digest of the number (for "has it changed?" without decrypting): equal numbers give
+    equal fingerprints, and without the key it cannot be searched through the 10^11 numbers."""
+    return hashlib.blake2b(f"{context}\x1f{value}".encode(), key=_fingerprint_key(_key()), digest_size=16).hexdigest()
 
 
 def encrypt(value: str, context: str) -> str:

@@ -35,3 +35,14 @@ def test_encrypt_round_trip_is_bound_to_context(tmp_path):
 
 def test_mask_shows_nothing_of_the_number():
     assert mynumber.mask(True) == mynumber.MASK and mynumber.mask(False) == ""
+
+
+def test_fingerprint_is_keyed_and_bound_to_its_row(monkeypatch, tmp_path):
+    first = mynumber.fingerprint("123456789018", "992011:1")
+    assert first == mynumber.fingerprint("123456789018", "992011:1")  # stable: a re-import compares it
+    assert first != mynumber.fingerprint("123456789018", "992011:2")
+    assert first != mynumber.fingerprint("987654321003", "992011:1")
+    assert "123456789018" not in first
+    monkeypatch.setenv("VS_MY_NUMBER_KEY_FILE", str(tmp_path / "other-key"))
+    mynumber._key.cache_clear()
+    assert mynumber.fingerprint("123456789018", "992011:1") != first  # another key, another fingerprint
