@@ -494,3 +494,30 @@ def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(fres
             assert again.status == "succeeded" and again.counts["removed"] == 10 and restored == []
     finally:
         engine.dispose()
+
+
+def test_a_reimport_updates_the_households_whose_members_moved_left_or_arrived(db, town, layout, tmp_path):
+    first = [resident_line(n, address=f"見本市桜町一丁目{n // 2 + 1}番1号") for n in range(6)]
+    assert import_file(db, town, "residents", write_cp932(tmp_path / "v1.csv", first), layout).status == "succeeded"
+
+    def stored() -> dict[str, tuple]:
+        db.rollback()
+        db.expire_all()
+        return {h.household_no: (h.address, h.householder_name, h.updated_at) for h in db.execute(
+            select(RegisteredHousehold).where(RegisteredHousehold.municipality_id == town.id)).scalars()}
+
+    before = stored()
+    assert len(before) == 3 and before[household(1)][1] == "試験　太郎2"
+    newer = [*first[:2],
+             resident_line(2, address="見本市桜町三丁目9番9号"), resident_line(3, address="見本市桜町三丁目9番9号"),
+             resident_line(6), resident_line(7)]  # 世帯 1 moved, 世帯 2 left, 世帯 3 is new
+    diff = import_file(db, town, "residents", write_cp932(tmp_path / "v2.csv", newer), layout)
+    assert diff.status == "succeeded" and diff.counts["removed"] == 2
+    assert diff.counts["households_added"] == 1 and diff.counts["households_changed"] == 1
+    after = stored()
+    assert after[household(1)][0] == "見本市桜町三丁目9番9号"
+    assert after[household(3)][1] == "試験　太郎6"
+    assert after[household(0)] == before[household(0)]  # not touched
+    changes = db.execute(select(RegisterChange).where(RegisterChange.run_id == diff.run_id,
+                                                      RegisterChange.entity == "registered_household")).scalars().all()
+    assert {(c.key, c.field) for c in changes} == {(household(1), "address")}

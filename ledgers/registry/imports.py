@@ -264,6 +264,10 @@ class _Differ:
             ):
                 key = row[1] if single else tuple(row[1 : 1 + keys])
                 self.existing[key] = (row[0], row_hash(tuple(row[1 + keys :])), False)
+        # 世帯番号 whose members were added, changed or removed: only these 世帯 are derived again
+        # (None: every 世帯, after a first load)
+        self.household_at = shape.index("household_no") if spec.entity == "resident" else None
+        self.touched: set[str] | None = None if not self.existing else set()
         self.inserts: list[tuple] = []  # records with their hash appended
         self.changed: list[tuple[int, tuple]] = []
         self.counts = {"added": 0, "changed": 0, "unchanged": 0}
@@ -291,6 +295,8 @@ class _Differ:
                 if found is None:
                     self.inserts.append(record[: self.width] + (digest,))
                     counts["added"] += 1
+                    if self.household_at is not None and self.touched is not None:
+                        self.touched.add(record[self.household_at])
                 elif found[1] == digest:
                     counts["unchanged"] += 1
                 else:
@@ -327,6 +333,8 @@ class _Differ:
         for row_id, record in self.changed:
             new = spec.shape.decode(record[:-1])
             old = old_rows[row_id]
+            if self.household_at is not None and self.touched is not None:
+                self.touched.update((old["household_no"], new["household_no"]))
             key_text = "/".join(str(new[k]) for k in spec.key_fields)
             context = f"{self.code}:{new[spec.key_fields[0]]}"
             for column in spec.compared:
@@ -450,6 +458,11 @@ def _mark_removed_residents(differ: _Differ, as_of: date) -> int:
     ]
     for start in range(0, len(updates), BATCH):
         _bulk_update(differ.session, table, updates[start : start + BATCH])
+    if differ.touched is not None:
+        ids = [row_id for _key, row_id in gone]
+        for start in range(0, len(ids), BATCH):
+            differ.touched.update(differ.session.execute(
+                select(table.c.household_no).where(table.c.id.in_(ids[start : start + BATCH]))).scalars())
     changes = [differ._change(key if isinstance(key, str) else key[0], "status", ResidentStatus.resident, ResidentStatus.removed) for key, _ in gone]
     for start in range(0, len(changes), BATCH):
         _bulk_insert(differ.session, RegisterChange.__table__, changes[start : start + BATCH])
@@ -459,7 +472,7 @@ def _mark_removed_residents(differ: _Differ, as_of: date) -> int:
 HOUSEHOLD_FIELDS = ("address", "address_key", "address_code", "postal_code", "householder_name")
 
 
-def _derived_households(municipality_id: int):  # noqa: ANN202  (a SELECT)
+def _derived_households(municipality_id: int, only: list[str] | None = None):  # noqa: ANN202  (a SELECT)
     """The 世帯 as the residents say after the import: one row per 世帯番号 of the people living
     here, with the householder's address and name (or, without a householder, the first member's
     address and no name)."""
@@ -473,17 +486,26 @@ def _derived_households(municipality_id: int):  # noqa: ANN202  (a SELECT)
             ).label("rank"),
         )
         .where(table.c.municipality_id == municipality_id, table.c.status == ResidentStatus.resident,
-               table.c.household_no != "")
+               table.c.household_no != "", *([table.c.household_no.in_(only)] if only is not None else []))
         .subquery()
     )
     return select(ranked.c.household_no, *(ranked.c[c] for c in HOUSEHOLD_FIELDS)).where(ranked.c.rank == 1)
 
 
-def _sync_households(session: Session, municipality_id: int, run_id: int) -> dict[str, int]:
+def _sync_households(session: Session, municipality_id: int, run_id: int, only: set[str] | None = None) -> dict[str, int]:
     """Bring the 世帯 table (registered_household) in line with the residents, in the database.
 
-    A first load is one INSERT … SELECT; a re-import streams the derived 世帯 and records each
-    changed field as a 異動."""
+    ``only``: the 世帯番号 whose members changed (a re-import); None: all. A first load is one
+    INSERT … SELECT; otherwise the derived 世帯 are compared and each changed field is recorded as
+    a 異動."""
+    if only is not None:
+        sync = _HouseholdSync(session, municipality_id, run_id, only=[])
+        numbers = sorted(number for number in only if number)
+        for start in range(0, len(numbers), 1000):
+            chunk = numbers[start : start + 1000]
+            sync.load_existing(chunk)
+            sync.add((row[0], list(row[1:])) for row in session.execute(_derived_households(municipality_id, chunk)))
+        return sync.counts()
     sync = _HouseholdSync(session, municipality_id, run_id)
     derived = _derived_households(municipality_id)
     if not sync.existing:
@@ -509,19 +531,23 @@ class _HouseholdSync:
 
     compared = ("address", "address_code", "postal_code", "householder_name")
 
-    def __init__(self, session: Session, municipality_id: int, run_id: int):
+    def __init__(self, session: Session, municipality_id: int, run_id: int, only: list[str] | None = None):
         self.session, self.mid, self.run_id = session, municipality_id, run_id
-        table = self.table = RegisteredHousehold.__table__
-        self.existing = {
-            row[1]: row
-            for row in session.execute(
-                select(table.c.id, table.c.household_no, *(table.c[c] for c in self.compared))
-                .where(table.c.municipality_id == municipality_id)
-                .execution_options(yield_per=20_000)
-            )
-        }
+        self.table = RegisteredHousehold.__table__
+        self.existing: dict[str, Any] = {}
         self.now = utcnow()
         self.added = self.changed = 0
+        if only is None:
+            self.load_existing(None)
+
+    def load_existing(self, only: list[str] | None) -> None:
+        """The stored 世帯 (all, or those numbered in ``only``) to compare with."""
+        table = self.table
+        query = select(table.c.id, table.c.household_no, *(table.c[c] for c in self.compared)).where(
+            table.c.municipality_id == self.mid)
+        if only is not None:
+            query = query.where(table.c.household_no.in_(only))
+        self.existing = {row[1]: row for row in self.session.execute(query.execution_options(yield_per=20_000))}
 
     def add(self, items: Iterable[tuple[str, list[str]]]) -> None:
         compared, now, mid = self.compared, self.now, self.mid
@@ -625,7 +651,7 @@ def import_file(
             counts["skipped"] = counts["invalid"]
             if kind == "residents":
                 counts["removed"] = _mark_removed_residents(differ, date.today())
-                counts.update(_sync_households(session, municipality.id, run_id))
+                counts.update(_sync_households(session, municipality.id, run_id, differ.touched))
                 phase("households")
             if kind == "addresses" or (geocode_after and kind in ("residents", "dwellings")):
                 from ledgers.registry.geocoding import geocode_municipality
