@@ -1,13 +1,13 @@
 """The reading side of a ledger import: file rows → records ready to write, in batches.
 
-``produce`` reads a file with ``importers.pipeline.read_rows`` and turns every valid row into a
-*record*: a tuple of the table's columns in ``RecordShape.columns`` order, in the form the
-databases take as they are (dates as ISO text, JSON as text, 個人番号 already encrypted, its
-keyed fingerprint appended after the columns for the comparison). It
-never touches the database, so it can run in a second process: ``read_batches`` starts one for
-large files, and the importing process hashes, compares and writes while the reader decodes the
-next rows (two cores are two cores). Small files are read in the same process: starting a process
-costs more than it saves.
+``read_batches`` reads a file with ``importers.pipeline.read_rows`` (``produce``) and turns every
+valid row into a *record* (``record_maker``): a tuple of the table's columns in
+``RecordShape.columns`` order, in the form the databases take as they are (dates as ISO text, JSON
+as text, 個人番号 encrypted, its keyed fingerprint appended after the columns for the comparison).
+Reading never touches the database, so it can run in a second process: for large files a reader
+process decodes and validates the next rows while the importing process builds records, hashes,
+compares and writes (two cores are two cores). Small files are read in the same process: starting
+a process costs more than it saves.
 
 Messages, in this order:
 
@@ -280,22 +280,48 @@ class _Counts:
 # ---------------------------------------------------------------------------------- producing records
 
 
-def produce(
-    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, municipality_code: str, on_error: str,
-) -> Iterator[RowsBatch | ReadDone]:
-    """Read ``path`` and yield its records in batches (see the module docstring).
-
-    With ``on_error="abort"``, records stop at the first invalid row (nothing will be written);
-    the rest of the file is still read for the report."""
-    from importers.pipeline import read_rows
-
+def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, Any]]], list[tuple]]:
+    """Canonical row values (``Row.values``) → records, a batch at a time (in the importing process:
+    the reader process only reads, which is the larger half of the work)."""
     shape = SHAPES[kind]
     to_columns = shape.to_columns
     fixes = [(shape.index(c), _iso_or_none) for c in shape.dates] + [(shape.index(c), _json_text) for c in shape.json]
     secret = shape.index(shape.secret[0]) if shape.secret else None
     first_key = shape.key_fields[0]
+
+    def make(batch: list[dict[str, Any]]) -> list[tuple]:
+        records = []
+        for row_values in batch:
+            values = to_columns(row_values, municipality_code)
+            record = list(values.values())  # the dicts are built in ``columns`` order
+            for index, fix in fixes:
+                record[index] = fix(record[index])
+            if secret is not None:
+                clear = record[secret]
+                if clear:
+                    context = f"{municipality_code}:{values[first_key]}"
+                    record[secret] = mynumber.encrypt(clear, context)
+                    record.append(mynumber.fingerprint(clear, context))
+                else:
+                    record.append("")
+            records.append(tuple(record))
+        return records
+
+    return make
+
+
+def produce(
+    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, on_error: str,
+) -> Iterator[RowsBatch | ReadDone]:
+    """Read ``path`` and yield the values of its valid rows in batches (``RowsBatch.records`` holds
+    ``Row.values`` here; ``read_batches`` turns them into records).
+
+    With ``on_error="abort"``, rows stop at the first invalid one (nothing will be written);
+    the rest of the file is still read for the report."""
+    from importers.pipeline import read_rows
+
     counts = _Counts()
-    records: list[tuple] = []
+    rows: list[dict[str, Any]] = []
     issues: list[Any] = []
     writing = True
     reader = read_rows(path, layout, gaiji_map=gaiji_map)
@@ -315,29 +341,17 @@ def produce(
                 counts.invalid += 1
                 if on_error == "abort":
                     writing = False
-                    records = []
+                    rows = []
             else:
                 counts.valid += 1
                 if writing:
-                    values = to_columns(row.values, municipality_code)
-                    record = list(values.values())  # the dicts are built in ``columns`` order
-                    for index, fix in fixes:
-                        record[index] = fix(record[index])
-                    if secret is not None:
-                        clear = record[secret]
-                        if clear:
-                            context = f"{municipality_code}:{values[first_key]}"
-                            record[secret] = mynumber.encrypt(clear, context)
-                            record.append(mynumber.fingerprint(clear, context))
-                        else:
-                            record.append("")
-                    records.append(tuple(record))
+                    rows.append(row.values)
             if counts.rows % RECORD_BATCH == 0:
-                yield RowsBatch(counts.rows, records, issues, counts.invalid, counts.warnings)
-                records, issues = [], []
+                yield RowsBatch(counts.rows, rows, issues, counts.invalid, counts.warnings)
+                rows, issues = [], []
     finally:
         reader.close()
-    yield RowsBatch(counts.rows, records, issues, counts.invalid, counts.warnings)
+    yield RowsBatch(counts.rows, rows, issues, counts.invalid, counts.warnings)
     yield ReadDone(counts.rows, counts.valid, counts.invalid, counts.warnings, counts.issues)
 
 
@@ -393,13 +407,21 @@ def read_batches(
     path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, municipality_code: str, on_error: str,
     mode: str = "auto",
 ) -> Iterator[RowsBatch | ReadDone]:
-    """``produce``'s messages, read in this process or in a second one (see ``choose_mode``)."""
-    args = (path, layout, dict(gaiji_map), kind, municipality_code, on_error)
+    """Batches of records, the file read in this process or in a second one (see ``choose_mode``)."""
+    make = record_maker(kind, municipality_code)
+    for message in _messages(path, layout, gaiji_map, kind, on_error, mode):
+        if isinstance(message, RowsBatch):
+            message.records = make(message.records)
+        yield message
+
+
+def _messages(
+    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, on_error: str, mode: str,
+) -> Iterator[RowsBatch | ReadDone]:
+    args = (path, layout, dict(gaiji_map), kind, on_error)
     if choose_mode(path, mode) == "inline":
         yield from produce(*args)
         return
-    if kind == "residents":
-        mynumber.prepare_key()  # the reader encrypts with the same key: create the key file here, once
     # A plain child interpreter (not multiprocessing): it needs nothing from the caller's __main__,
     # and it is not a fork of a process with threads and open connections.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}

@@ -485,8 +485,12 @@ def _derived_households(municipality_id: int, only: list[str] | None = None):  #
                 partition_by=table.c.household_no, order_by=(table.c.is_householder.desc(), table.c.id)
             ).label("rank"),
         )
-        .where(table.c.municipality_id == municipality_id, table.c.status == ResidentStatus.resident,
-               table.c.household_no != "", *([table.c.household_no.in_(only)] if only is not None else []))
+        .where(
+            # for a few 世帯, reach them by the 世帯番号 index (``+ 0`` keeps SQLite off the municipality's)
+            (table.c.municipality_id + 0 if only is not None else table.c.municipality_id) == municipality_id,
+            table.c.status == ResidentStatus.resident, table.c.household_no != "",
+            *([table.c.household_no.in_(only)] if only is not None else []),
+        )
         .subquery()
     )
     return select(ranked.c.household_no, *(ranked.c[c] for c in HOUSEHOLD_FIELDS)).where(ranked.c.rank == 1)

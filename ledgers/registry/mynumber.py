@@ -52,11 +52,6 @@ def _key() -> bytes:
     return key
 
 
-def prepare_key() -> None:
-    """Load (or, the first time, create) the key now: a reader process started next loads the same one."""
-    _key()
-
-
 @lru_cache(maxsize=4)
 def _fingerprint_key(key: bytes) -> bytes:
     # a key of its own, derived from the encryption key (one key is never used for two purposes)
