@@ -44,6 +44,7 @@ __all__ = [
     "render_batch",
     "render_certificate",
     "sample_seal_png",
+    "warm_up",
 ]
 
 # The six classes of the 住家被害認定 (指針 令和3年 revision), in the order the form lists them.
@@ -288,6 +289,49 @@ def _cached_sample_seal(font_path: str) -> bytes | None:
         return None
 
 
+@functools.lru_cache(maxsize=16)
+def _seal_xobject(png: bytes):  # noqa: ANN202
+    """The seal as a PDF image object (pixels decoded and compressed, alpha as a soft mask), built
+    once per process and seal: every counter print would otherwise decode and deflate the PNG again."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase.pdfdoc import PDFImageXObject
+
+    name = "vsSeal" + hashlib.sha1(png).hexdigest()[:16]
+    return name, PDFImageXObject(name, ImageReader(io.BytesIO(png)), mask="auto")
+
+
+def _draw_seal_image(c, png: bytes) -> None:  # noqa: ANN001
+    """``c.drawImage(png, 0, 0, SEAL_D, SEAL_D, mask="auto")`` with the image object from the cache,
+    registered in this document the way ``Canvas.drawImage`` registers a new one."""
+    import copy
+
+    from reportlab.pdfbase.pdfdoc import PDFObjectReference
+
+    name, template = _seal_xobject(png)
+    doc = c._doc
+    registered = doc.getXObjectName(name)
+    if doc.idToObject.get(registered) is None:
+        image = copy.copy(template)  # registering marks the object: one copy per document
+        smask = image.__dict__.pop("_smask", None)
+        c._setXObjects(image)
+        doc.Reference(image, registered)
+        doc.addForm(name, image)
+        if smask is not None:
+            mask_name = doc.getXObjectName(smask.name)
+            if doc.idToObject.get(mask_name) is None:
+                smask = copy.copy(smask)
+                c._setXObjects(smask)
+                image.smask = doc.Reference(smask, mask_name)
+            else:
+                image.smask = PDFObjectReference(mask_name)
+    c._currentPageHasImages = 1
+    c.saveState()
+    c.scale(SEAL_D, SEAL_D)
+    c._code.append(f"/{registered} Do")
+    c.restoreState()
+    c._formsinuse.append(name)
+
+
 # ---------------------------------------------------------------------------
 # Layout
 # ---------------------------------------------------------------------------
@@ -426,8 +470,13 @@ def _rows(font: _Font, view: CertificateView, size: float, free_size: float) -> 
 
 class _Renderer:
     def __init__(self, issuer: IssuerConfig, title: str):
+        from reportlab import rl_config
         from reportlab.pdfgen.canvas import Canvas
 
+        # Binary (deflated) streams, not ASCII85 on top: reportlab's ASCII85 encoder is pure Python
+        # without its C accelerator, a few ms per certificate, and the PDF is smaller. Set on every
+        # render (always the same value) since reportlab reads it while writing.
+        rl_config.useA85 = 0
         self.issuer = issuer
         self.font = _load_font(find_font(issuer.font_path))
         self.buf = io.BytesIO()
@@ -474,11 +523,9 @@ class _Renderer:
             if png is None:
                 png = _cached_sample_seal(str(self.font.path))
             if png is not None:
-                from reportlab.lib.utils import ImageReader
-
                 if not png.startswith(b"\x89PNG"):
                     raise CertificateError("seal_png is not a PNG image")
-                c.drawImage(ImageReader(io.BytesIO(png)), 0, 0, SEAL_D, SEAL_D, mask="auto")
+                _draw_seal_image(c, png)
             else:  # no Pillow: draw the sample seal as vectors
                 c.setStrokeColorRGB(*SEAL_RED)
                 c.setFillColorRGB(*SEAL_RED)
@@ -615,3 +662,19 @@ def render_batch(views: Iterable[CertificateView], issuer: IssuerConfig) -> byte
 def render_certificate(view: CertificateView, issuer: IssuerConfig) -> bytes:
     """One certificate as a one-page PDF."""
     return render_batch([view], issuer)
+
+
+def warm_up(font_path: str | None = None) -> bool:
+    """Render a sample once (imports, font load, sample seal: about 100 ms, once per process), so
+    that the first certificate a server process prints is not slower than the others. False when no font is
+    installed (rendering will say so when asked)."""
+    sample = CertificateView(
+        number=1, issued_on=date(2026, 1, 1), head_name="見本　花子", head_address="見本市見本町一丁目1番1号",
+        dwelling_location="見本市見本町一丁目1番1号", disaster_name="見本地震", disaster_date=date(2026, 1, 1),
+        damage_class="half",
+    )
+    try:
+        render_certificate(sample, IssuerConfig("見本市", font_path=font_path))  # imports, font, sample seal
+    except FontNotFoundError:
+        return False
+    return True

@@ -178,6 +178,12 @@ def active_certificate(session: Session, household_id: int) -> Certificate | Non
     ).scalars().first()
 
 
+def active_of(items: Iterable[Certificate]) -> Certificate | None:
+    """``active_certificate`` picked from a household's certificates already loaded (any order)."""
+    active = [c for c in items if c.kind == CertificateKind.damage.value and c.status == CertificateStatus.issued.value]
+    return max(active, key=lambda c: c.id) if active else None
+
+
 def _issue_from_survey(
     session: Session, disaster: Disaster, household: VictimHousehold, dwelling: Dwelling, survey: Survey,
     current: Certificate | None, application: CertificateApplication | None, user_id: int | None, on: date,

@@ -252,26 +252,34 @@ def rotate_session(session: Session, row: UserSession) -> str:
     return raw
 
 
+def session_expired(settings: Settings, row: UserSession) -> bool:
+    """Idle too long, or older than the absolute lifetime."""
+    now = utcnow()
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    return now - row.last_seen_at > idle or now - row.created_at > timedelta(hours=settings.session_max_hours)
+
+
 def load_session(session: Session, settings: Settings, raw: str | None) -> UserSession | None:
     if not raw:
         return None
     row = session.execute(select(UserSession).where(UserSession.token_hash == token_digest(raw))).scalar_one_or_none()
     if row is None:
         return None
-    now = utcnow()
-    idle = timedelta(minutes=settings.session_idle_minutes)
-    if now - row.last_seen_at > idle or now - row.created_at > timedelta(hours=settings.session_max_hours):
+    if session_expired(settings, row):
         session.delete(row)
         return None
     return row
 
 
-def touch_session(session: Session, row: UserSession) -> None:
+def touch_session(session: Session, row: UserSession) -> bool:
+    """Record activity; True when the row was changed (the caller commits it)."""
     # Only write when a minute has passed: a page load must not always write.
     now = utcnow()
     if now - row.last_seen_at > timedelta(seconds=60):
         row.last_seen_at = now
         session.add(row)
+        return True
+    return False
 
 
 def end_session(session: Session, row: UserSession) -> None:

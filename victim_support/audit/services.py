@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from ledgers.clock import utcnow
@@ -92,10 +93,16 @@ def record(
         entry_hash="",
     )
     entry.entry_hash = entry_hash(entry)
-    head.last_seq = entry.seq
-    head.last_hash = entry.entry_hash
-    session.add(entry)
-    session.add(head)
+    # Plain INSERT / UPDATE statements rather than the unit of work: one is written on every view
+    # of a household and every issuance, and the head stays locked until the caller commits.
+    values = {column.name: getattr(entry, column.name) for column in AuditEntry.__table__.columns if column.name != "id"}
+    entry.id = session.execute(insert(AuditEntry).values(values).returning(AuditEntry.id)).scalar_one()
+    session.execute(
+        update(AuditHead).where(AuditHead.id == head.id).values(last_seq=entry.seq, last_hash=entry.entry_hash)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(head, "last_seq", entry.seq)  # the loaded head shows the new end of the chain
+    set_committed_value(head, "last_hash", entry.entry_hash)
     return entry
 
 

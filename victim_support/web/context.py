@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from sqlalchemy import select
 from sqlmodel import Session
 
 from ledgers.disasters.models import Disaster
 from victim_support.accounts import services as accounts
 from victim_support.accounts.models import User, UserSession
+from victim_support.accounts.security import token_digest
 from victim_support.audit.services import Actor
 from victim_support.settings import Settings
 from victim_support.tenancy.models import Municipality
@@ -74,31 +76,52 @@ def _home_code(db: Session, user: User) -> str:
     return home.code if home else ""
 
 
+def _load_browser_session(db: Session, raw: str) -> tuple[UserSession, User | None, Municipality | None, Disaster | None] | None:
+    """The session row of a cookie with its user and its acting municipality and disaster, in one
+    query (every browser request starts here). Acting municipality and disaster are only candidates:
+    the caller checks them against the user's grants."""
+    found = db.execute(
+        select(UserSession, User, Municipality, Disaster)
+        .outerjoin(User, User.id == UserSession.user_id)
+        .outerjoin(Municipality, Municipality.id == UserSession.acting_municipality_id)
+        .outerjoin(Disaster, Disaster.id == UserSession.acting_disaster_id)
+        .where(UserSession.token_hash == token_digest(raw))
+    ).one_or_none()
+    return tuple(found) if found is not None else None
+
+
 def browser_context(request: Request, db: Session, *, allow_mfa_pending: bool = False) -> RequestContext:
     """The signed-in user of a browser request, or LoginRequired."""
     settings: Settings = request.app.state.settings
     raw = request.cookies.get(SESSION_COOKIE)
-    row = accounts.load_session(db, settings, raw)
-    if row is None or row.user_id is None:
-        db.commit()  # an expired session row was removed
+    loaded = _load_browser_session(db, raw) if raw else None
+    if loaded is None:
+        raise LoginRequired("ログインしてください")
+    row, user, acting, disaster = loaded
+    if accounts.session_expired(settings, row):
+        db.delete(row)
+        db.commit()  # the expired session row is removed
+        raise LoginRequired("ログインしてください")
+    if row.user_id is None:
         raise LoginRequired("ログインしてください")
     if row.mfa_pending and not allow_mfa_pending:
         raise LoginRequired("二要素認証を完了してください")
-    user = db.get(User, row.user_id)
     if user is None or not user.is_active:
         raise LoginRequired("ログインしてください")
-    accounts.touch_session(db, row)
-    db.commit()
+    if accounts.touch_session(db, row):
+        db.commit()  # at most once a minute; kept even if the request then fails
     access = accounts.access_for(db, user)
     context = RequestContext(user=user, access=access, browser_session=row, csrf_token=accounts.csrf_token_for(raw))
-    context.home_code = _home_code(db, user)
     if row.acting_municipality_id is not None and access.can_enter(row.acting_municipality_id):
-        context.municipality = db.get(Municipality, row.acting_municipality_id)
+        context.municipality = acting
         if row.acting_disaster_id is not None:
-            disaster = db.get(Disaster, row.acting_disaster_id)
             scope = access.disaster_scope(row.acting_municipality_id)
             if disaster and disaster.municipality_id == row.acting_municipality_id and (scope is None or disaster.id in scope):
                 context.disaster = disaster
+    if user.home_municipality_id is not None and acting is not None and acting.id == user.home_municipality_id:
+        context.home_code = acting.code  # staff at home: no second lookup
+    else:
+        context.home_code = _home_code(db, user)
     return context
 
 

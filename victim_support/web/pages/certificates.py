@@ -83,9 +83,13 @@ class CertificatePages(Controller):
     def counter_household(self, db: Session, ctx: RequestContext, household_id: int, issued: int | None = None) -> Template:
         household, disaster = _household_in_tenant(db, ctx, household_id)
         context = _certificate_context(db, household, disaster)
+        just_issued = None
+        if issued:
+            just_issued = next((c for c in context["certificates"] if c.id == issued), None) or certificates.get_certificate(
+                db, household.municipality_id, issued
+            )
         record(db, ctx.actor, "household.view", "victim_household", household.victim_no, {"page": "counter"}, disaster_number=disaster.number)
         db.commit()
-        just_issued = certificates.get_certificate(db, household.municipality_id, issued) if issued else None
         return page("certificates/counter_household.html", ctx, household=household, disaster=disaster,
                     just_issued=just_issued, **context)
 
@@ -325,7 +329,7 @@ def _certificate_context(db: Session, household: VictimHousehold, disaster: Disa
     items = certificates.certificates_of(db, household.id)
     numbers = {c.id: c.number for c in items}
     application = certificates.damage_application(db, household.id)
-    active = certificates.active_certificate(db, household.id)
+    active = certificates.active_of(items)
     status = certificates.status_of(application, active, damage.surveyed)
     return {
         "damage": damage, "certificates": items, "numbers": numbers, "application": application, "active": active,
