@@ -133,10 +133,10 @@ def child_native(url: str, path: str) -> dict:
     from importers.layout import load_preset
     from importers.pipeline import read_rows
     from ledgers.clock import utcnow
-    from ledgers.registry.imports import _resident_columns
+    from ledgers.registry.import_reader import SHAPES
     from victim_support.db import make_engine
 
-    rows = [_resident_columns(r.values, CODE) for r in read_rows(Path(path), load_preset("chukan-residents")) if r.ok]
+    rows = [SHAPES["residents"].to_columns(r.values, CODE) for r in read_rows(Path(path), load_preset("chukan-residents")) if r.ok]
     now = utcnow()
     columns = list(rows[0].keys()) + ["municipality_id", "row_hash", "created_at", "updated_at"]
     engine = make_engine(url)

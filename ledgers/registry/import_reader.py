@@ -27,7 +27,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -69,13 +69,13 @@ def row_hash(values: tuple) -> int:
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps would build one per call
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     if not value:
         return "[]" if isinstance(value, list) else "{}"
     return _JSON(value)
 
 
-def _iso_or_none(value: date | None) -> str | None:
+def iso_or_none(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
@@ -274,7 +274,6 @@ class _Counts:
     invalid: int = 0
     warnings: int = 0
     issues: int = 0
-    stored: list[Any] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------- producing records
@@ -285,7 +284,7 @@ def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, 
     the reader process only reads, which is the larger half of the work)."""
     shape = SHAPES[kind]
     to_columns = shape.to_columns
-    fixes = [(shape.index(c), _iso_or_none) for c in shape.dates] + [(shape.index(c), _json_text) for c in shape.json]
+    fixes = [(shape.index(c), iso_or_none) for c in shape.dates] + [(shape.index(c), json_text) for c in shape.json]
     secret = shape.index(shape.secret[0]) if shape.secret else None
     first_key = shape.key_fields[0]
 

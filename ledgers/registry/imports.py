@@ -14,7 +14,6 @@ changes nothing: rows are compared by a hash of their imported values.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import operator
 import os
@@ -33,10 +32,12 @@ from sqlmodel import Session
 
 from ledgers.clock import utcnow
 from ledgers.registry import mynumber
-from ledgers.registry.import_reader import (  # noqa: F401  (row_hash, TO_COLUMNS: used by tests and bench)
+from ledgers.registry.import_reader import (
     SHAPES,
     RecordShape,
     RowsBatch,
+    iso_or_none,
+    json_text,
     read_batches,
     row_hash,
     text_of,
@@ -109,62 +110,41 @@ SPECS: dict[str, KindSpec] = {
     "tax": KindSpec(TaxRecord.__table__, "tax_record", SHAPES["tax"]),
     "addresses": KindSpec(AddressPoint.__table__, "address_point", SHAPES["addresses"]),
 }
-RESIDENT_COLUMNS = SHAPES["residents"].columns[1:]
-TO_COLUMNS = {kind: shape.to_columns for kind, shape in SHAPES.items()}
-_resident_columns = SHAPES["residents"].to_columns
-_text = text_of
 
 
 # ---------------------------------------------------------------------------------- bulk writes
 
 
 def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows fast: PostgreSQL COPY, SQLite executemany of prepared tuples."""
+    """Insert many rows given as dicts (all with the same keys) through ``_insert_records``."""
     if not rows:
         return
-    connection = session.connection()
-    columns = list(rows[0].keys())
+    columns = tuple(rows[0])
     json_columns = {c.name for c in table.c if c.type.__class__.__name__ == "JSON"}
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        names = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(
-                    [json.dumps(row[c], ensure_ascii=False) if c in json_columns else row[c] for c in columns]
-                )
-        return
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    # Build each tuple in C (itemgetter), then convert only the few columns sqlite3 cannot take as
-    # they are: JSON, dates and timestamps (timestamps are usually one shared value: convert once).
+    sqlite = session.connection().dialect.name == "sqlite"
+    # Build each tuple in C (itemgetter), then convert only the few columns the driver cannot take
+    # as they are: JSON (both), dates and timestamps (SQLite; timestamps are usually one shared
+    # value: converted once).
     getter = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     fixes = []
     for index, name in enumerate(columns):
         sample = next((row[name] for row in rows if row[name] is not None), None)
         if name in json_columns:
-            fixes.append((index, _json_text))
-        elif isinstance(sample, datetime):
+            fixes.append((index, json_text))
+        elif sqlite and isinstance(sample, datetime):
             fixes.append((index, _sqlite_timestamp))
-        elif isinstance(sample, date):
-            fixes.append((index, _iso_or_none))
-    prepared = []
+        elif sqlite and isinstance(sample, date):
+            fixes.append((index, iso_or_none))
+    records = []
     for row in rows:
         values = getter(row)
         if fixes:
             values = list(values)
             for index, fix in fixes:
                 values[index] = fix(values[index])
-        prepared.append(values)
-    raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', prepared)
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _iso_or_none(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+            values = tuple(values)
+        records.append(values)
+    _insert_records(session, table, columns, records, {})
 
 
 @lru_cache(maxsize=64)
@@ -346,8 +326,8 @@ class _Differ:
                         continue
                     changes.append(self._change(key_text, column, HIDDEN if old_value else "", HIDDEN if new_value else ""))
                     continue
-                if _text(old_value) != _text(new_value):
-                    changes.append(self._change(key_text, column, _text(old_value), _text(new_value)))
+                if text_of(old_value) != text_of(new_value):
+                    changes.append(self._change(key_text, column, text_of(old_value), text_of(new_value)))
             values = {c: new[c] for c in spec.compared}
             values["id"] = row_id
             if self.has_hash:
@@ -700,7 +680,7 @@ def _finish_run(session: Session, run_id: int, status: str, counts: dict, issues
     session.flush()
     rows = [
         {"municipality_id": run.municipality_id, "run_id": run_id, "line_no": issue.line_no, "field": issue.field or "",
-         "value": _text(issue.value)[:200], "reason": issue.reason[:200], "severity": issue.severity}
+         "value": text_of(issue.value)[:200], "reason": issue.reason[:200], "severity": issue.severity}
         for issue in issues
     ]
     for start in range(0, len(rows), BATCH):

@@ -35,6 +35,20 @@ def residents_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture
+def started(monkeypatch) -> list:
+    """The reader processes started during the test."""
+    processes = []
+    real_popen = import_reader.subprocess.Popen
+
+    def popen(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        processes.append(real_popen(*args, **kwargs))
+        return processes[-1]
+
+    monkeypatch.setattr(import_reader.subprocess, "Popen", popen)
+    return processes
+
+
 def collect(messages) -> tuple[list[tuple], list, ReadDone]:  # noqa: ANN001
     records, issues, done = [], [], None
     for message in messages:
@@ -120,15 +134,7 @@ def test_a_layout_error_in_the_reader_process_is_raised_here(tmp_path):
     assert "宛名番号" in str(raised.value) or "column" in str(raised.value).lower()
 
 
-def test_a_reader_that_dies_is_an_error_not_a_short_file(residents_file, monkeypatch):
-    started = []
-    real_popen = import_reader.subprocess.Popen
-
-    def popen(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        started.append(real_popen(*args, **kwargs))
-        return started[-1]
-
-    monkeypatch.setattr(import_reader.subprocess, "Popen", popen)
+def test_a_reader_that_dies_is_an_error_not_a_short_file(residents_file, started):
     batches = read_batches(residents_file, load_preset("chukan-residents"), {}, "residents", "992011", "skip", "process")
     assert isinstance(next(batches), RowsBatch)
     started[0].kill()  # killed while it writes the next batch
@@ -136,15 +142,7 @@ def test_a_reader_that_dies_is_an_error_not_a_short_file(residents_file, monkeyp
         collect(batches)
 
 
-def test_the_reader_process_stops_when_the_importer_stops_reading(residents_file, monkeypatch):
-    started = []
-    real_popen = import_reader.subprocess.Popen
-
-    def popen(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        started.append(real_popen(*args, **kwargs))
-        return started[-1]
-
-    monkeypatch.setattr(import_reader.subprocess, "Popen", popen)
+def test_the_reader_process_stops_when_the_importer_stops_reading(residents_file, started):
     batches = read_batches(residents_file, load_preset("chukan-residents"), {}, "residents", "992011", "skip", "process")
     next(batches)
     batches.close()  # e.g. the database write failed
