@@ -20,6 +20,10 @@ does not fit the file raises ``LayoutError`` before any row is read; rows are th
 
 Every problem is an ``Issue`` (see ``ISSUE_REASONS``); ``row.ok`` is False when one is an error.
 Nothing is dropped silently: invalid rows are still yielded, with what could be read.
+
+Several processes can share one file (``Share``): each reads every line but converts and yields
+only the rows of its own blocks; every row's key is still seen by each, so the duplicate-key
+issues are the same as with one reader.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from importers.layout import Layout, LayoutError
 from ledgers.codes import is_valid_mod11, is_valid_my_number
 from ledgers.wareki import ERAS
 
-__all__ = ["read_rows", "RowReader", "Row", "Issue", "ISSUE_REASONS", "is_valid_my_number"]
+__all__ = ["read_rows", "RowReader", "Row", "Share", "can_share", "Issue", "ISSUE_REASONS", "is_valid_my_number"]
 
 # code → the reason written into the report (Japanese: the report is read by municipal staff)
 ISSUE_REASONS = {
@@ -79,6 +83,29 @@ class Issue:
 def _issue(line_no: int, field: str, value: Any, code: str, severity: str = "error", detail: str = "") -> Issue:
     reason = ISSUE_REASONS[code] + (f"（{detail}）" if detail else "")
     return Issue(line_no, field, value, reason, severity, code)
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which rows one of several readers of the same file converts: rows are numbered from 0 in
+    file order (blank and ``[skip_if]`` lines are not rows), grouped in blocks of ``block``; this
+    reader takes the blocks whose number modulo ``parts`` is ``part``."""
+
+    part: int = 0
+    parts: int = 1
+    block: int = 2000
+
+    def owns(self, ordinal: int) -> bool:
+        return self.parts == 1 or (ordinal // self.block) % self.parts == self.part
+
+
+WHOLE_FILE = Share()
+
+
+def can_share(layout: Layout) -> bool:
+    """Whether readers can split ``layout``'s files: each must find every row's key cheaply, so the
+    key fields must be plain columns (an address point's key is derived from several)."""
+    return all(name in layout.columns for name in layout.spec.key)
 
 
 class Row:
@@ -482,12 +509,19 @@ class RowReader:
     """The iterator returned by ``read_rows``; also a context manager.
 
     Attributes: ``layout``, ``encoding`` (the one used, after ``auto``), ``header`` (csv column names),
-    ``rows`` (records yielded so far), ``skipped`` (records dropped by ``[skip_if]``).
+    ``rows`` (rows read so far, this reader's or not: see ``Share``), ``skipped`` (records dropped
+    by ``[skip_if]``).
     """
 
-    def __init__(self, source: BinaryIO | str | Any, layout: Layout, gaiji_map: Mapping[str, str] | None = None):
+    def __init__(
+        self, source: BinaryIO | str | Any, layout: Layout, gaiji_map: Mapping[str, str] | None = None,
+        share: Share = WHOLE_FILE,
+    ):
         if not isinstance(layout, Layout):
             raise TypeError("layout must be an importers.layout.Layout")
+        if share.parts > 1 and not can_share(layout):
+            raise ValueError(f"{layout.name}: the rows of a {layout.kind} file cannot be shared between readers")
+        self.share = share
         self.layout = layout
         self.spec: KindSpec = layout.spec
         self.gaiji = enc.GaijiMapper(gaiji_map)
@@ -614,7 +648,13 @@ class RowReader:
                     issues.append(_issue(line_no, field_label, "/".join(map(str, key)), "duplicate_key",
                                          detail=f"最初は {first} 行目"))
         posts.append(duplicate)
+        self._duplicate = duplicate  # also run alone on the rows another reader converts (Share)
         return posts
+
+    def _key_plan(self, plan: list) -> list[tuple[int, Converter]]:
+        """(position, converter) of the key fields: all a reader needs of the rows it does not own."""
+        key = self.spec.key
+        return [(idx, conv) for (idx, conv, _m), name in zip(plan, self.layout.columns) if name in key]
 
     # -- csv
     def _csv(self, binary: BinaryIO) -> Iterator[Row]:
@@ -680,6 +720,7 @@ class RowReader:
         issue = _issue
         used = self._used
         field_of = self._field_names(extra_cols, plan)
+        owns, key_plan, duplicate, scratch = self.share.owns, self._key_plan(plan), self._duplicate, []
         if True:
             for fields in reader:
                 line_no = prev + 1
@@ -707,6 +748,17 @@ class RowReader:
                     if skip:
                         self.skipped += 1
                         continue
+                ordinal = self.rows
+                self.rows += 1
+                if not owns(ordinal):  # another reader's row: only its key, for the duplicate check
+                    key_values: dict[str, Any] = {}
+                    for idx, conv in key_plan:
+                        s = fields[idx].strip()
+                        if s:
+                            conv(s, key_values, scratch, line_no)
+                    duplicate(key_values, scratch, line_no)
+                    scratch.clear()
+                    continue
                 values = template.copy()
                 for idx, conv, mandatory in plan:
                     s = fields[idx].strip()
@@ -724,7 +776,6 @@ class RowReader:
                         extra[f"column_{i}"] = fields[i]
                 else:
                     values["extra"] = {}
-                self.rows += 1
                 yield Row(line_no, values, issues)
 
     def _field_names(self, extra_cols: list[tuple[str, int]], plan: list) -> dict[int, str]:
@@ -792,10 +843,26 @@ class RowReader:
         field_of = self._field_names(extra_cols, plan)
         bom = b"\xef\xbb\xbf"
         errors = enc.ERRORS
+        owns, duplicate, scratch = self.share.owns, self._duplicate, []
+        key_slices = [(slices[idx], conv) for idx, conv in self._key_plan(plan)]
         for line_no, raw in self._fixed_records(binary):
             if line_no == 1 and raw.startswith(bom):
                 raw = raw[3:]
             if not raw.strip() or raw == b"\x1a":
+                continue
+            ordinal = self.rows
+            self.rows += 1
+            if not owns(ordinal):  # another reader's row: only its key, for the duplicate check
+                key_values: dict[str, Any] = {}
+                for (a, b), conv in key_slices:
+                    s = raw[a:b].decode(encoding, errors)
+                    if enc.UNDECODABLE_RE.search(s):
+                        s = enc.replace_undecodable(s)
+                    s = s.strip()
+                    if s:
+                        conv(s, key_values, scratch, line_no)
+                duplicate(key_values, scratch, line_no)
+                scratch.clear()
                 continue
             issues: list[Issue] = []
             if len(raw) != record_length:
@@ -828,16 +895,15 @@ class RowReader:
             for post in posts:
                 post(values, issues, line_no)
             values["extra"] = {name: fields[i].strip() for name, i in extra_cols}
-            self.rows += 1
             yield Row(line_no, values, issues)
 
 
 def read_rows(
-    source: BinaryIO | str | Any, layout: Layout, gaiji_map: Mapping[str, str] | None = None
+    source: BinaryIO | str | Any, layout: Layout, gaiji_map: Mapping[str, str] | None = None, share: Share = WHOLE_FILE,
 ) -> RowReader:
     """Read a ledger file (path or binary file object) with ``layout``; see the module docstring.
 
     Raises ``LayoutError`` at once when the layout does not fit the file (a column missing from the
     header, an index beyond it, an empty csv file). A file object passed in is not closed.
     """
-    return RowReader(source, layout, gaiji_map)
+    return RowReader(source, layout, gaiji_map, share)

@@ -1,17 +1,17 @@
 """The reading side of a ledger import: file rows → records ready to write, in batches.
 
-``read_batches`` reads a file with ``importers.pipeline.read_rows`` (``produce``) and turns every
-valid row into a *record* (``record_maker``): a tuple of the table's columns in
-``RecordShape.columns`` order, in the form the databases take as they are (dates as ISO text, JSON
-as text, 個人番号 encrypted, its keyed fingerprint appended after the columns for the comparison).
-Reading never touches the database, so it can run in a second process: for large files a reader
-process decodes and validates the next rows while the importing process builds records, hashes,
-compares and writes (two cores are two cores). Small files are read in the same process: starting
-a process costs more than it saves.
+``produce`` reads a file with ``importers.pipeline.read_rows`` and turns every valid row into a
+*record* (``record_maker``): a tuple of the table's columns in ``RecordShape.columns`` order, in
+the form the databases take as they are (dates as ISO text, JSON as text, 個人番号 encrypted),
+then the row hash the diff compares. Reading never touches the database, so it runs in other
+processes for large files: two reader processes share the file (each reads every line, converts
+the rows of every other batch and sees every key for the duplicate check), while the importing
+process compares and writes. Small files are read in the same process: starting a process costs
+more than it saves.
 
 Messages, in this order:
 
-* ``RowsBatch`` (many): the records of up to ``RECORD_BATCH`` rows, their issues, running counts;
+* ``RowsBatch`` (many): the records of up to ``RECORD_BATCH`` rows, their issues, counts;
 * ``ReadDone``: the totals.
 
 A reader whose importer is gone (killed, or stopped on an error) stops at its next write.
@@ -244,10 +244,11 @@ SHAPES: dict[str, RecordShape] = {
 
 @dataclass
 class RowsBatch:
+    index: int  # the batch's number in the file (rows index*RECORD_BATCH onwards)
     rows: int  # rows read so far (for the progress bar)
     records: list[tuple]
     issues: list[Any]  # importers.pipeline.Issue, the first MAX_STORED_ISSUES of the file
-    invalid: int  # running totals
+    invalid: int  # from a reader: this batch's; from ``read_batches``: running totals of the file
     warnings: int
 
 
@@ -267,23 +268,15 @@ class _ReaderFailed:
     pickled: bytes | None = None
 
 
-@dataclass
-class _Counts:
-    rows: int = 0
-    valid: int = 0
-    invalid: int = 0
-    warnings: int = 0
-    issues: int = 0
-
-
 # ---------------------------------------------------------------------------------- producing records
 
 
 def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, Any]]], list[tuple]]:
-    """Canonical row values (``Row.values``) → records, a batch at a time (in the importing process:
-    the reader process only reads, which is the larger half of the work)."""
+    """Canonical row values (``Row.values``) → records: the table's columns in ``columns`` order,
+    then the row hash."""
     shape = SHAPES[kind]
     to_columns = shape.to_columns
+    compared_of = shape.compared_of()
     fixes = [(shape.index(c), iso_or_none) for c in shape.dates] + [(shape.index(c), json_text) for c in shape.json]
     secret = shape.index(shape.secret[0]) if shape.secret else None
     first_key = shape.key_fields[0]
@@ -296,6 +289,7 @@ def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, 
             for index, fix in fixes:
                 record[index] = fix(record[index])
             if secret is not None:
+                # compared by a keyed fingerprint in the hash's place (a ciphertext differs every time)
                 clear = record[secret]
                 if clear:
                     context = f"{municipality_code}:{values[first_key]}"
@@ -303,6 +297,9 @@ def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, 
                     record.append(mynumber.fingerprint(clear, context))
                 else:
                     record.append("")
+                record[-1] = row_hash(compared_of(record))
+            else:
+                record.append(row_hash(compared_of(record)))
             records.append(tuple(record))
         return records
 
@@ -310,55 +307,66 @@ def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, 
 
 
 def produce(
-    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, on_error: str,
+    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, on_error: str, municipality_code: str,
+    share: Any = None,
 ) -> Iterator[RowsBatch | ReadDone]:
-    """Read ``path`` and yield the values of its valid rows in batches (``RowsBatch.records`` holds
-    ``Row.values`` here; ``read_batches`` turns them into records).
+    """Read ``path`` (this reader's ``share`` of its rows: ``importers.pipeline.Share``) and yield
+    the records of its valid rows, a batch of ``RECORD_BATCH`` file rows at a time.
 
-    With ``on_error="abort"``, rows stop at the first invalid one (nothing will be written);
+    With ``on_error="abort"``, records stop at the first invalid row (nothing will be written);
     the rest of the file is still read for the report."""
-    from importers.pipeline import read_rows
+    from importers.pipeline import Share, read_rows
 
-    counts = _Counts()
+    share = share or Share(block=RECORD_BATCH)
+    block = share.block
+    make = record_maker(kind, municipality_code)
+    valid = invalid = warnings = issues_total = 0
+    batch: int | None = None
     rows: list[dict[str, Any]] = []
     issues: list[Any] = []
+    batch_invalid = batch_warnings = 0
     writing = True
-    reader = read_rows(path, layout, gaiji_map=gaiji_map)
+    reader = read_rows(path, layout, gaiji_map=gaiji_map, share=share)
     try:
         for row in reader:
-            counts.rows += 1
+            index = (reader.rows - 1) // block
+            if index != batch:
+                if batch is not None:
+                    yield RowsBatch(batch, (batch + 1) * block, make(rows), issues, batch_invalid, batch_warnings)
+                    invalid, warnings = invalid + batch_invalid, warnings + batch_warnings
+                batch, rows, issues, batch_invalid, batch_warnings = index, [], [], 0, 0
             has_error = False
             for issue in row.issues:
                 if issue.severity == "error":
                     has_error = True
                 else:
-                    counts.warnings += 1
-                counts.issues += 1
-                if counts.issues <= MAX_STORED_ISSUES:
+                    batch_warnings += 1
+                issues_total += 1
+                if issues_total <= MAX_STORED_ISSUES:
                     issues.append(issue)
             if has_error:
-                counts.invalid += 1
+                batch_invalid += 1
                 if on_error == "abort":
                     writing = False
                     rows = []
             else:
-                counts.valid += 1
+                valid += 1
                 if writing:
                     rows.append(row.values)
-            if counts.rows % RECORD_BATCH == 0:
-                yield RowsBatch(counts.rows, rows, issues, counts.invalid, counts.warnings)
-                rows, issues = [], []
+        total = reader.rows
     finally:
         reader.close()
-    yield RowsBatch(counts.rows, rows, issues, counts.invalid, counts.warnings)
-    yield ReadDone(counts.rows, counts.valid, counts.invalid, counts.warnings, counts.issues)
+    if batch is not None:
+        yield RowsBatch(batch, min((batch + 1) * block, total), make(rows), issues, batch_invalid, batch_warnings)
+        invalid, warnings = invalid + batch_invalid, warnings + batch_warnings
+    yield ReadDone(total, valid, invalid, warnings, issues_total)
 
 
-# ---------------------------------------------------------------------------------- in a second process
+# ---------------------------------------------------------------------------------- in other processes
 
 
 def _reader_main(stream: Any, args: tuple) -> None:
-    """The reader process: pickle every message to ``stream``; stop quietly when the importer has gone."""
+    """A reader process: pickle every message to ``stream``; stop quietly when the importer has gone."""
     try:
         for message in produce(*args):
             pickle.dump(message, stream, protocol=pickle.HIGHEST_PROTOCOL)
@@ -378,7 +386,7 @@ def _reader_main(stream: Any, args: tuple) -> None:
 
 
 def reader_process_entry() -> None:
-    """``python -c`` entry of the reader process: arguments pickled on stdin, messages on stdout."""
+    """``python -c`` entry of a reader process: arguments pickled on stdin, messages on stdout."""
     args = pickle.load(sys.stdin.buffer)
     sys.stdin.close()
     out = sys.stdout.buffer
@@ -388,7 +396,7 @@ def reader_process_entry() -> None:
 
 
 class ReaderGone(RuntimeError):
-    """The reader process ended without finishing the file."""
+    """A reader process ended without finishing the file."""
 
 
 def choose_mode(path: Path, mode: str = "auto") -> str:
@@ -402,35 +410,98 @@ def choose_mode(path: Path, mode: str = "auto") -> str:
     return mode
 
 
+def reader_count(layout: Any) -> int:
+    """Reader processes for a large file: two when the rows can be shared (``importers.pipeline.
+    can_share``). Each reads every line (cheap) and converts half of the rows (the costly part);
+    the importing process writes. More readers would not help on the 2 cores a town hall's server
+    usually has, and each holds the file's keys for the duplicate check."""
+    from importers.pipeline import can_share
+
+    return 2 if can_share(layout) and (os.cpu_count() or 1) > 1 else 1
+
+
 def read_batches(
     path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, municipality_code: str, on_error: str,
     mode: str = "auto",
 ) -> Iterator[RowsBatch | ReadDone]:
-    """Batches of records, the file read in this process or in a second one (see ``choose_mode``)."""
-    make = record_maker(kind, municipality_code)
-    for message in _messages(path, layout, gaiji_map, kind, on_error, mode):
-        if isinstance(message, RowsBatch):
-            message.records = make(message.records)
-        yield message
+    """Batches of records in file order, read in this process or by reader processes (see
+    ``choose_mode``); ``RowsBatch.invalid``/``warnings`` are running totals of the file."""
+    from importers.pipeline import Share
 
-
-def _messages(
-    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, on_error: str, mode: str,
-) -> Iterator[RowsBatch | ReadDone]:
-    args = (path, layout, dict(gaiji_map), kind, on_error)
+    args = (path, layout, dict(gaiji_map), kind, on_error, municipality_code)
     if choose_mode(path, mode) == "inline":
-        yield from produce(*args)
+        yield from _merged([produce(*args, Share(block=RECORD_BATCH))])
         return
-    # A plain child interpreter (not multiprocessing): it needs nothing from the caller's __main__,
-    # and it is not a fork of a process with threads and open connections.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from ledgers.registry.import_reader import reader_process_entry as e; e()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-    )
+    parts = reader_count(layout)
+    readers = []
     try:
-        pickle.dump(args, process.stdin)
-        process.stdin.close()
+        for part in range(parts):
+            readers.append(_ReaderProcess((*args, Share(part, parts, RECORD_BATCH))))
+        yield from _merged([reader.messages() for reader in readers])
+    finally:
+        for reader in readers:
+            reader.stop()
+
+
+def _merged(streams: list[Iterator[RowsBatch | ReadDone]]) -> Iterator[RowsBatch | ReadDone]:
+    """The readers' batches in file order (reader k has batches k, k + n, …), with running totals;
+    one ``ReadDone`` for the file. A reader's ``ReadDone`` where its next batch was due means the
+    file has no more rows; every other reader must then be done too."""
+    parts = len(streams)
+    invalid = warnings = stored = 0
+    done: list[ReadDone | None] = [None] * parts
+    index = 0
+    while True:
+        part = index % parts
+        message = next(streams[part])
+        if isinstance(message, ReadDone):
+            done[part] = message
+            break
+        if message.index != index:
+            raise ReaderGone(f"読込プロセスの順序が乱れました（{index} 番目のはずが {message.index} 番目）")
+        invalid, warnings = invalid + message.invalid, warnings + message.warnings
+        message.invalid, message.warnings = invalid, warnings
+        room = MAX_STORED_ISSUES - stored
+        if len(message.issues) > room:
+            message.issues = message.issues[: max(room, 0)]
+        stored += len(message.issues)
+        yield message
+        index += 1
+    for part, stream in enumerate(streams):
+        if done[part] is None:
+            message = next(stream)
+            if not isinstance(message, ReadDone):
+                raise ReaderGone("読込プロセスがファイルの終わりの後に行を送りました")
+            done[part] = message
+    rows = done[0].rows
+    totals = [sum(getattr(d, name) for d in done) for name in ("valid", "invalid", "warnings", "issues_total")]
+    yield ReadDone(rows, *totals)
+
+
+_SETPIPE_SZ = 1031  # fcntl F_SETPIPE_SZ (Linux): a larger pipe lets a reader run a batch ahead
+
+
+class _ReaderProcess:
+    """One reader process (a plain child interpreter, not multiprocessing: it needs nothing from the
+    caller's __main__, and it is not a fork of a process with threads and open connections)."""
+
+    def __init__(self, args: tuple):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from ledgers.registry.import_reader import reader_process_entry as e; e()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=1 << 16,
+        )
+        try:
+            import fcntl
+
+            fcntl.fcntl(self.process.stdout.fileno(), _SETPIPE_SZ, 1 << 20)
+        except (ImportError, OSError):
+            pass
+        pickle.dump(args, self.process.stdin)
+        self.process.stdin.close()
+
+    def messages(self) -> Iterator[RowsBatch | ReadDone]:
+        process = self.process
         while True:
             try:
                 message = pickle.load(process.stdout)
@@ -449,7 +520,10 @@ def _messages(
             yield message
             if isinstance(message, ReadDone):
                 return
-    finally:
+
+    def stop(self) -> None:
+        """Close the pipe (a reader still writing stops at its next write) and reap the process."""
+        process = self.process
         process.stdout.close()
         try:
             process.wait(timeout=10)

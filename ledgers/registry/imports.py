@@ -226,8 +226,6 @@ class _Differ:
         table, shape = spec.table, spec.shape
         key_columns = [table.c[k] for k in spec.key_fields]
         self.key_index = [shape.index(k) for k in spec.key_fields]
-        self.compared_of = shape.compared_of()
-        self.width = len(shape.columns)  # a secret's fingerprint after the columns is not written
         self.has_hash = "row_hash" in table.c
         self.existing: dict[Any, tuple[int, int, bool]] = {}
         single = len(key_columns) == 1
@@ -260,27 +258,26 @@ class _Differ:
         }
 
     def add_batch(self, records: list[tuple]) -> None:
-        existing, counts, compared_of = self.existing, self.counts, self.compared_of
+        """Records as ``import_reader`` makes them: the columns, then the row hash."""
+        existing, counts = self.existing, self.counts
         if not existing:  # a first import (or every known row already matched): all new
-            width = self.width
-            self.inserts.extend([record[:width] + (row_hash(compared_of(record)),) for record in records])
+            self.inserts.extend(records)
             counts["added"] += len(records)
         else:
             index = self.key_index
             first = index[0]
             for record in records:
                 key = record[first] if len(index) == 1 else tuple(record[i] for i in index)
-                digest = row_hash(compared_of(record))
                 found = existing.pop(key, None)
                 if found is None:
-                    self.inserts.append(record[: self.width] + (digest,))
+                    self.inserts.append(record)
                     counts["added"] += 1
                     if self.household_at is not None and self.touched is not None:
                         self.touched.add(record[self.household_at])
-                elif found[1] == digest:
+                elif found[1] == record[-1]:
                     counts["unchanged"] += 1
                 else:
-                    self.changed.append((found[0], record[: self.width] + (digest,)))
+                    self.changed.append((found[0], record))
                     counts["changed"] += 1
         if len(self.inserts) >= BATCH:
             self.flush_inserts()

@@ -78,15 +78,37 @@ def test_a_second_process_reads_exactly_what_this_process_reads(residents_file):
     # 個人番号 ciphertexts differ (random nonce) but decrypt to the same number; all else is equal
     strip = [tuple(v for i, v in enumerate(r) if i != cipher) for r in records_a]
     assert strip == [tuple(v for i, v in enumerate(r) if i != cipher) for r in records_b]
-    assert [i.line_no for i in issues_a] == [i.line_no for i in issues_b]
+    assert [(i.line_no, i.code) for i in issues_a] == [(i.line_no, i.code) for i in issues_b]
 
 
-def test_records_are_the_columns_as_written(residents_file):
+def test_two_readers_share_the_rows_and_still_see_every_duplicate(tmp_path, started, monkeypatch):
+    """Duplicates across the readers' batches (the first in one reader's batch, the second in the
+    other's) are reported as one reader reports them, with the first line."""
+    monkeypatch.setattr(import_reader, "RECORD_BATCH", 7)  # many batches in a small file
+    path = tmp_path / "dups.csv"
+    write_residents(path, 100, seed=9)
+    lines = path.read_bytes().split(b"\r\n")
+    lines[56] = lines[3].split(b",", 1)[0] + b"," + lines[56].split(b",", 1)[1]  # line 57 repeats line 4's 宛名番号
+    lines[12] = lines[5]  # line 13 repeats line 6 entirely (first batch 0, then batch 1)
+    path.write_bytes(b"\r\n".join(lines))
+    inline = read(path, "inline")
+    process = read(path, "process")
+    assert len(started) == 2
+    assert process[2] == inline[2] and process[2].rows == 100 and process[2].invalid == 2
+    duplicates = [(i.line_no, i.reason) for i in process[1] if i.code == "duplicate_key"]
+    assert [line for line, _ in duplicates] == [13, 57]  # batches 1 and 7 of 7 rows: the second reader's
+    assert "最初は 6 行目" in duplicates[0][1] and "最初は 4 行目" in duplicates[1][1]
+    assert [(i.line_no, i.code) for i in inline[1]] == [(i.line_no, i.code) for i in process[1]]
+    assert [r[0] for r in inline[0]] == [r[0] for r in process[0]]  # same records, in file order
+
+
+def test_records_are_the_columns_as_written_then_the_row_hash(residents_file):
     records, _issues, _done = read(residents_file, "inline")
     shape = SHAPES["residents"]
     record = next(r for r in records if r[shape.index("birth_date")] is not None)
-    assert len(record) == len(shape.columns) + 1  # + the 個人番号 fingerprint ("" without one)
-    assert record[-1] == "" and record[shape.index("my_number_cipher")] == ""
+    assert len(record) == len(shape.columns) + 1
+    assert record[shape.index("my_number_cipher")] == ""
+    assert record[-1] == row_hash(shape.compared_of()(record[:-1] + ("",)))  # no 個人番号: "" as its fingerprint
     assert isinstance(record[shape.index("birth_date")], str)
     assert isinstance(record[shape.index("extra")], str)  # JSON text
     values = shape.decode(record)
@@ -134,10 +156,15 @@ def test_a_layout_error_in_the_reader_process_is_raised_here(tmp_path):
     assert "宛名番号" in str(raised.value) or "column" in str(raised.value).lower()
 
 
-def test_a_reader_that_dies_is_an_error_not_a_short_file(residents_file, started):
-    batches = read_batches(residents_file, load_preset("chukan-residents"), {}, "residents", "992011", "skip", "process")
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_reader_that_dies_is_an_error_not_a_short_file(tmp_path, started, monkeypatch, which):
+    # more batches than the pipes hold, so that neither reader can have finished when it is killed
+    monkeypatch.setattr(import_reader, "RECORD_BATCH", 50)
+    path = tmp_path / "residents.csv"
+    write_residents(path, 12_000, seed=5)
+    batches = read_batches(path, load_preset("chukan-residents"), {}, "residents", "992011", "skip", "process")
     assert isinstance(next(batches), RowsBatch)
-    started[0].kill()  # killed while it writes the next batch
+    started[which].kill()  # killed while it writes a later batch
     with pytest.raises(ReaderGone, match="途中で終了"):
         collect(batches)
 
@@ -146,7 +173,7 @@ def test_the_reader_process_stops_when_the_importer_stops_reading(residents_file
     batches = read_batches(residents_file, load_preset("chukan-residents"), {}, "residents", "992011", "skip", "process")
     next(batches)
     batches.close()  # e.g. the database write failed
-    assert started[0].poll() is not None
+    assert started and all(process.poll() is not None for process in started)
 
 
 def test_reader_mode_by_size_and_by_environment(residents_file, monkeypatch):
