@@ -9,10 +9,7 @@ import csv
 import io
 import shutil
 import subprocess
-import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -28,8 +25,8 @@ from ledgers.households import services as households
 from ledgers.registry.models import Dwelling, Occupancy
 from ledgers.surveys import services as surveys
 from ledgers.surveys.services import SurveyInput
+from tests.concurrency import run_on_two_instances, values
 from tests.factories import load_register
-from victim_support.db import make_engine
 
 REQUIRE_BROWSER = __import__("os").environ.get("REQUIRE_BROWSER") == "1"
 
@@ -308,7 +305,7 @@ def test_pdf_text_is_extractable(db, town):
 # ---------------------------------------------------------------- gapless numbers under concurrency
 
 THREADS = 50
-FAILING = {5, 17, 29, 44}
+FAILING = {5, 17, 29, 44}  # counters that crash after taking a number, before commit
 
 
 def test_concurrent_issuance_from_two_instances_is_gapless(db, database_url, municipality):
@@ -331,38 +328,13 @@ def test_concurrent_issuance_from_two_instances_is_gapless(db, database_url, mun
         ids.append(h.id)
     db.commit()
     _survey(db, disaster, dwelling, ratio="33")
-    engines = [make_engine(database_url), make_engine(database_url)]
-    barrier = threading.Barrier(THREADS)
 
-    def work(i: int) -> tuple[str, int]:
-        barrier.wait(timeout=30)
-        for attempt in range(5):
-            with Session(engines[i % 2], expire_on_commit=False) as session:
-                try:
-                    household = households.get_household(session, municipality.id, ids[i])
-                    certificate = certificates.issue_damage_certificate(session, household, None)
-                    if i in FAILING:
-                        session.rollback()
-                        return "rolled_back", certificate.number
-                    session.commit()
-                    return "committed", certificate.number
-                except Exception as exc:
-                    session.rollback()
-                    from tests.test_victim_numbers import _is_transient
+    def work(session: Session, i: int) -> int:
+        household = households.get_household(session, municipality.id, ids[i])
+        return certificates.issue_damage_certificate(session, household, None).number
 
-                    if _is_transient(exc) and attempt < 4:
-                        time.sleep(0.01 * (attempt + 1))
-                        continue
-                    raise
-        raise AssertionError("unreachable")
-
-    try:
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            results = list(pool.map(work, range(THREADS)))
-    finally:
-        for engine in engines:
-            engine.dispose()
-    committed = sorted(n for outcome, n in results if outcome == "committed")
+    results = run_on_two_instances(database_url, THREADS, work, crash=FAILING, retry_transient=True)
+    committed = sorted(values(results, "committed"))
     expected = THREADS - len(FAILING)
     assert committed == list(range(1, expected + 1))
     db.rollback()
@@ -375,28 +347,13 @@ def test_concurrent_issuance_for_one_household_issues_once(db, database_url, tow
     disaster = town["disaster"]
     household, dwelling = _single_dwelling_household(town)
     _survey(db, disaster, dwelling, ratio="60")
-    engines = [make_engine(database_url), make_engine(database_url)]
+
+    def work(session: Session, i: int) -> None:
+        own = households.get_household(session, town["municipality"].id, household.id)
+        certificates.issue_damage_certificate(session, own, None)
+
     threads = 8
-    barrier = threading.Barrier(threads)
-
-    def work(i: int) -> str:
-        barrier.wait(timeout=30)
-        with Session(engines[i % 2], expire_on_commit=False) as session:
-            own = households.get_household(session, town["municipality"].id, household.id)
-            try:
-                certificates.issue_damage_certificate(session, own, None)
-                session.commit()
-                return "ok"
-            except Conflict:
-                session.rollback()
-                return "conflict"
-
-    try:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            outcomes = list(pool.map(work, range(threads)))
-    finally:
-        for engine in engines:
-            engine.dispose()
-    assert outcomes.count("ok") == 1 and outcomes.count("conflict") == threads - 1
+    outcomes = [outcome for outcome, _ in run_on_two_instances(database_url, threads, work)]
+    assert outcomes.count("committed") == 1 and outcomes.count("conflict") == threads - 1
     db.rollback()
     assert [c.number for c in certificates.certificates_of(db, household.id)] == [1]

@@ -3,15 +3,11 @@ from several app instances (two engines on the same database)."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from ledgers.disasters.models import Disaster
@@ -22,14 +18,10 @@ from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.households.services import HouseholdInput, MemberInput
 from ledgers.registry.models import RegisteredHousehold, Resident
 from ledgers.registry.services import with_search_keys
-from victim_support.db import make_engine
+from tests.concurrency import run_on_two_instances, values
 
 THREADS = 50
-FAILING = {7, 19, 33, 41}  # threads that roll back after the number was allocated
-
-
-class SimulatedCrash(RuntimeError):
-    """A failure after the り災番号 was allocated, before commit."""
+FAILING = {7, 19, 33, 41}  # threads that crash after the number was allocated, before commit
 
 
 def _disaster(db: Session, municipality_id: int, name: str = "試験豪雨") -> Disaster:
@@ -80,59 +72,21 @@ def _numbers(db: Session, disaster_id: int) -> list[int]:
     )
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """Serialization failure / deadlock (PostgreSQL) or a busy database (SQLite)."""
-    if not isinstance(exc, (OperationalError, DBAPIError)):
-        return False
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return code in {"40001", "40P01"} or "locked" in str(exc).lower() or "busy" in str(exc).lower()
-
-
 def test_concurrent_registrations_from_two_instances_are_gapless(db, database_url, municipality):
     disaster = _disaster(db, municipality.id)
     for n in range(10):
         _add_register_household(db, municipality.id, f"9{n:05d}")
-    engines = [make_engine(database_url), make_engine(database_url)]
-    barrier = threading.Barrier(THREADS)
-    retries = []
 
-    def work(i: int) -> tuple[str, int | None]:
-        engine = engines[i % 2]
-        barrier.wait(timeout=30)
-        for attempt in range(5):
-            with Session(engine, expire_on_commit=False) as session:
-                try:
-                    own = session.get(Disaster, disaster.id)
-                    if i < 10:  # some from the register, the rest by hand
-                        household = households.register_from_resident_household(session, own, f"9{i:05d}", None)
-                    else:
-                        household = households.register_manual(session, own, _manual_input(str(i)), None)
-                    number = household.victim_no
-                    if i in FAILING:
-                        raise SimulatedCrash(f"thread {i} crashed holding り災番号 {number}")
-                    session.commit()
-                    return "committed", number
-                except SimulatedCrash:
-                    session.rollback()
-                    return "rolled_back", number
-                except Exception as exc:
-                    session.rollback()
-                    if _is_transient(exc) and attempt < 4:
-                        retries.append(i)
-                        time.sleep(0.01 * (attempt + 1))
-                        continue
-                    raise
-        raise AssertionError("unreachable")
+    def work(session: Session, i: int) -> int:
+        own = session.get(Disaster, disaster.id)
+        if i < 10:  # some from the register, the rest by hand
+            return households.register_from_resident_household(session, own, f"9{i:05d}", None).victim_no
+        return households.register_manual(session, own, _manual_input(str(i)), None).victim_no
 
-    try:
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            results = list(pool.map(work, range(THREADS)))
-    finally:
-        for engine in engines:
-            engine.dispose()
+    results = run_on_two_instances(database_url, THREADS, work, crash=FAILING, retry_transient=True)
 
-    committed = sorted(n for outcome, n in results if outcome == "committed")
-    rolled_back = [n for outcome, n in results if outcome == "rolled_back"]
+    committed = sorted(values(results, "committed"))
+    rolled_back = values(results, "rolled_back")
     expected = THREADS - len(FAILING)
     assert len(rolled_back) == len(FAILING)
     assert all(isinstance(n, int) and n >= 1 for n in rolled_back)
@@ -201,28 +155,12 @@ def test_concurrent_registration_of_the_same_household_registers_it_once(db, dat
     """Two instances clicking 登録 for the same 世帯 at the same time: one wins, the other is told."""
     disaster = _disaster(db, municipality.id)
     _add_register_household(db, municipality.id, "200001")
-    engines = [make_engine(database_url), make_engine(database_url)]
+
+    def work(session: Session, i: int) -> None:
+        households.register_from_resident_household(session, session.get(Disaster, disaster.id), "200001", None)
+
     threads = 8
-    barrier = threading.Barrier(threads)
-
-    def work(i: int) -> str:
-        barrier.wait(timeout=30)
-        with Session(engines[i % 2], expire_on_commit=False) as session:
-            own = session.get(Disaster, disaster.id)
-            try:
-                households.register_from_resident_household(session, own, "200001", None)
-                session.commit()
-                return "ok"
-            except Conflict:
-                session.rollback()
-                return "conflict"
-
-    try:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            outcomes = list(pool.map(work, range(threads)))
-    finally:
-        for engine in engines:
-            engine.dispose()
-    assert outcomes.count("ok") == 1
+    outcomes = [outcome for outcome, _ in run_on_two_instances(database_url, threads, work)]
+    assert outcomes.count("committed") == 1
     assert outcomes.count("conflict") == threads - 1
     assert _numbers(db, disaster.id) == [1]
