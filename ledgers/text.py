@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "kana_key",
     "name_key",
     "address_key",
+    "cached_address_key",
     "to_fullwidth_kana",
     "to_halfwidth_kana",
     "looks_like_kana",
@@ -247,15 +249,88 @@ _KANJI_NUM_RE = re.compile(
     f"|[{_KANJI_NUM_CHARS}]+(?=丁目|番|号(?!室)|-)"
 )
 
+
+def _then_dash(m: re.Match) -> str:
+    return m.group(1) + "-"
+
+
+def _number_only(m: re.Match) -> str:
+    return m.group(1)
+
+
+# (pattern, replacement, a unit the pattern needs: without it the substitution cannot change the text)
 _UNIT_RES = (
-    (re.compile(r"(\d+)丁目"), r"\1-"),
-    (re.compile(r"(\d+)番地の?"), r"\1-"),
-    (re.compile(r"(\d+)番(?!町)の?"), r"\1-"),
-    (re.compile(r"(\d+)号(?!室)"), r"\1"),
-    (re.compile(r"(\d+)の(?=\d)"), r"\1-"),
+    (re.compile(r"(\d+)丁目"), _then_dash, "丁目"),
+    (re.compile(r"(\d+)番地の?"), _then_dash, "番地"),
+    (re.compile(r"(\d+)番(?!町)の?"), _then_dash, "番"),
+    (re.compile(r"(\d+)号(?!室)"), _number_only, "号"),
+    (re.compile(r"(\d+)の(?=\d)"), _then_dash, "の"),
 )
 _MULTI_DASH_RE = re.compile(r"-{2,}")
 _DANGLING_DASH_RE = re.compile(r"(?<=\d)-(?!\d)")
+_NON_HYPHEN_DASH_RE = re.compile(f"[{re.escape(_DASHES.replace('-', ''))}]")
+_KANJI_NUM_CHAR_RE = re.compile(f"[{_KANJI_NUM_CHARS}]")
+_cached_kanji_to_int = lru_cache(maxsize=4096)(kanji_to_int)
+
+
+def _kanji_number(m: re.Match) -> str:
+    return str(_cached_kanji_to_int(m.group(0)))
+
+
+def _address_key_step(s: str) -> str:
+    # Each substitution is skipped when a cheap test shows it cannot change the text (the unit it
+    # rewrites is absent, …): an import keys hundreds of thousands of addresses.
+    s = unicodedata.normalize("NFKC", s)
+    if " " in s or not s.isprintable():  # every \s character is " " or non-printable
+        s = _strip_ws(s)
+    if _NON_HYPHEN_DASH_RE.search(s):  # "-" -> "-" is a no-op
+        s = _DASH_RE.sub("-", s)
+    if "ー" in s:
+        s = _CHOON_RE.sub("-", s)
+    if _KANJI_NUM_CHAR_RE.search(s) and ("丁目" in s or "番" in s or "号" in s or "-" in s or "の" in s):
+        s = _KANJI_NUM_RE.sub(_kanji_number, s)  # every match needs one of those next to it
+    for rx, repl, unit in _UNIT_RES:
+        if unit in s:
+            s = rx.sub(repl, s)
+    if "--" in s:
+        s = _MULTI_DASH_RE.sub("-", s)
+    if "-" in s:
+        s = _DANGLING_DASH_RE.sub("", s)
+    return s
+
+
+# Exact shortcut for the usual shape of a register address, A = T + [K 丁目] + B 番 + L 号, optionally
+# followed by whitespace and a 方書 R:
+#   T  a town part with no whitespace, digit (\d), dash, ー, kanji numeral, nor any of 丁 目 番 号 の 之,
+#      and already NFKC (so no step of address_key can touch it, nor see it as context);
+#   K  kanji numerals (→ str(kanji_to_int(K)), as _KANJI_NUM_RE does before 丁目) or ASCII digits (kept);
+#   B, L  ASCII digits (kept as written).
+# Pass 1 of _address_key_step on A gives T + K' + "-" + B + "-" + L (丁目 → "-", 番 → "-", 号 → ""), and
+# pass 2 changes nothing, so address_key(A) = T + K' + "-" + B + "-" + L.
+# With a 方書: the whitespace goes; R's first character must be a letter (Unicode L* except the
+# modifier letters ー ﾞ ﾟ) that is not a kanji numeral nor 丁 番 号 の 之. Then no pattern can match across
+# the boundary (every pattern that looks left needs a dash, 丁目, 番, の or a numeral before the
+# position; every number pattern needs a digit or unit right after A's last digit; 号(?!室) needs R not
+# to start with 室), NFKC cannot compose across it (A ends with 号), so address_key(A + ws + R) =
+# address_key(A) + address_key(R).
+# tests/unit/test_text.py checks both equalities against the plain steps on generated addresses.
+_SIMPLE_ADDRESS_RE = re.compile(
+    r"([^\s\d\-〇一二三四五六七八九十百千ー丁目番号の之]+?)"
+    r"(?:([〇一二三四五六七八九十百千]+|[0-9]+)丁目)?"
+    r"([0-9]+)番([0-9]+)号"
+    r"(?:\s+(.+))?",
+    re.DOTALL,
+)
+_DANGEROUS_START = frozenset("〇一二三四五六七八九十百千丁番号の之室")
+
+
+def _safe_start(c: str) -> bool:
+    """A 方書 may start with ``c`` (a letter, already NFKC, not a numeral/unit, not 室 (号室))."""
+    return (
+        unicodedata.category(c) in ("Lo", "Lu", "Ll", "Lt")
+        and c not in _DANGEROUS_START
+        and unicodedata.is_normalized("NFKC", c)
+    )
 
 
 def address_key(s: str) -> str:
@@ -264,22 +339,28 @@ def address_key(s: str) -> str:
     Steps: NFKC; remove whitespace; unify hyphen-like characters to "-"
     (ー only between numerals); convert kanji numerals that are address
     numbers to ASCII; rewrite "N丁目M番K号", "N番地M", "N番地のM", "NのM"
-    into "N-M-K"; drop a dangling "-" after a number.
+    into "N-M-K"; drop a dangling "-" after a number. Repeated until the
+    key stops changing, with a one-pass shortcut for the usual register shape.
 
     >>> address_key("桜町２丁目３番４号") == address_key("桜町二丁目3-4") == "桜町2-3-4"
     True
     """
+    m = _SIMPLE_ADDRESS_RE.fullmatch(s)
+    if m is not None:
+        town, chome, block, lot, rest = m.groups()
+        if (
+            unicodedata.is_normalized("NFKC", town)
+            and not _NON_HYPHEN_DASH_RE.search(town)
+            and (rest is None or (_safe_start(rest[0]) and not rest[0].isspace()))
+        ):
+            if chome is None:
+                head = f"{town}{block}-{lot}"
+            else:
+                number = chome if chome.isascii() else str(_cached_kanji_to_int(chome))
+                head = f"{town}{number}-{block}-{lot}"
+            return head if rest is None else head + cached_address_key(rest)
     return _fixed_point(_address_key_step, s)
 
 
-def _address_key_step(s: str) -> str:
-    s = unicodedata.normalize("NFKC", s)
-    s = _strip_ws(s)
-    s = _DASH_RE.sub("-", s)
-    s = _CHOON_RE.sub("-", s)
-    s = _KANJI_NUM_RE.sub(lambda m: str(kanji_to_int(m.group(0))), s)
-    for rx, repl in _UNIT_RES:
-        s = rx.sub(repl, s)
-    s = _MULTI_DASH_RE.sub("-", s)
-    s = _DANGLING_DASH_RE.sub("", s)
-    return s
+cached_address_key = lru_cache(maxsize=1 << 17)(address_key)
+"""``address_key`` with a cache, for imports (neighbours in a register share addresses and 方書)."""

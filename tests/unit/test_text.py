@@ -1,11 +1,16 @@
 """Tests for ledgers.text (search-key normalisation)."""
 
+import re
+import unicodedata
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledgers import text
 from ledgers.text import (
     address_key,
+    cached_address_key,
     contains_gaiji,
     kana_key,
     kanji_to_int,
@@ -246,3 +251,52 @@ def test_address_key_idempotent_on_address_like_text(s):
     k = address_key(s)
     assert address_key(k) == k
     assert not any(c.isspace() for c in k)
+
+
+def _plain_address_key(s: str) -> str:
+    """address_key by its definition: every substitution on every pass, no skipping and no
+    shortcut (the oracle for address_key's fast paths)."""
+
+    def step(s: str) -> str:
+        s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+        s = text._CHOON_RE.sub("-", text._DASH_RE.sub("-", s))
+        s = text._KANJI_NUM_RE.sub(lambda m: str(kanji_to_int(m.group(0))), s)
+        for rx, repl, _unit in text._UNIT_RES:
+            s = rx.sub(repl, s)
+        return text._DANGLING_DASH_RE.sub("", text._MULTI_DASH_RE.sub("-", s))
+
+    return text._fixed_point(step, s)
+
+
+# characters that exercise the rules: kana (both widths, voiced marks), kanji numerals, units,
+# dashes, spaces, full-width forms, compatibility ideographs, PUA (外字)
+_ADDRESS_ALPHABET = (
+    "やまだヤマダｶﾞｷﾞﾊﾟｰﾞﾟ・ー 　\t"
+    "〇一二三四五六七八九十百千丁目番地号の之室町桜緑ヶケ丘"
+    "0123456789０１２３４５６７８９-－‐―−ｰ"
+    "ABCａｂｃ㈱①髙﨑\uf9d1\uf9fd\ue000\u3099\u309a"
+)
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet=_ADDRESS_ALPHABET, max_size=24))
+def test_address_key_equals_its_plain_steps(s):
+    assert address_key(s) == _plain_address_key(s)
+    assert cached_address_key(s) == address_key(s)
+
+
+_town = st.text(alphabet="桜緑ヶケ丘中央港町山手本旭若葉台川端栄東浜西原北野南日出通りのノ之市見本ハイツ", min_size=1, max_size=6)
+_kanji_number = st.sampled_from(["一", "二", "三", "十", "十二", "二十三", "九十九", "〇"])
+_digits = st.integers(min_value=0, max_value=999).map(str)
+_rest = st.text(alphabet="ハイツコーポ桜101号室棟Ａ丁番の一二〇0-－ 　①ｶﾞ\uf9d1", max_size=10)
+
+
+@settings(max_examples=400)
+@given(_town, st.one_of(st.none(), _kanji_number, _digits), _digits, _digits, st.one_of(st.none(), _rest),
+       st.sampled_from(["", "見本市", "架空県見本市"]))
+def test_address_key_shortcut_on_register_shapes(town, chome, block, lot, rest, prefix):
+    # the shapes the one-pass shortcut takes (and some it must refuse, e.g. a 方書 starting with a digit)
+    typed = f"{prefix}{town}{'' if chome is None else chome + '丁目'}{block}番{lot}号"
+    if rest is not None:
+        typed += "\u3000" + rest
+    assert address_key(typed) == _plain_address_key(typed)
