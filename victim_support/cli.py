@@ -545,31 +545,23 @@ OPTIONAL_TABLES = {
 def _municipality_stats(session: Session, municipality, present: set[str]) -> dict[str, Any]:  # noqa: ANN001
     from ledgers.disasters.models import Disaster
     from ledgers.households.models import VictimHousehold, VictimMember
-    from ledgers.registry.services import register_counts
+    from ledgers.registry.services import count_rows, register_counts
 
     mid = municipality.id
-
-    def count(model, *where) -> int:  # noqa: ANN001
-        return session.execute(
-            select(func.count()).select_from(model).where(model.municipality_id == mid, *where)
-        ).scalar_one()
-
     stats: dict[str, Any] = {
         "code": municipality.code,
         "name": municipality.name,
         **register_counts(session, mid),
-        "disasters": count(Disaster),
-        "victim_households": count(VictimHousehold),
-        "victim_members": count(VictimMember),
+        "disasters": count_rows(session, Disaster, mid),
+        "victim_households": count_rows(session, VictimHousehold, mid),
+        "victim_members": count_rows(session, VictimMember, mid),
     }
     for key, candidates in OPTIONAL_TABLES.items():
         value = 0
         for name in candidates:
             table = SQLModel.metadata.tables.get(name)
             if table is not None and name in present and "municipality_id" in table.c:
-                value = session.execute(
-                    select(func.count()).select_from(table).where(table.c.municipality_id == mid)
-                ).scalar_one()
+                value = count_rows(session, table, mid)
                 break
         stats[key] = value
     return stats

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, SQLModel
 
 from ledgers import demo_data
@@ -24,6 +24,7 @@ from ledgers.disasters.services import DisasterInput, add_disaster, get_disaster
 from ledgers.households import services as households
 from ledgers.households.models import HouseholdStatus, MemberCondition, VictimHousehold
 from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident, ResidentStatus
+from ledgers.registry.services import count_rows
 from ledgers.text import address_key, contains_gaiji, kana_key, name_key
 from victim_support.accounts import services as accounts
 from victim_support.accounts.models import ApiToken, Grant, Role, User, UserSession
@@ -80,12 +81,6 @@ def _actor() -> Actor:
     return Actor(username="demo", acting_municipality=DEMO_CODE)
 
 
-def _count(session: Session, model, municipality_id: int) -> int:  # noqa: ANN001
-    return session.execute(
-        select(func.count()).select_from(model).where(model.municipality_id == municipality_id)
-    ).scalar_one()
-
-
 def load_demo(session: Session, size: int = DEFAULT_SIZE, seed: int = 1, *, reset: bool = False) -> DemoResult:
     """Create the demo municipality with ``size`` residents; do nothing when it exists.
 
@@ -102,10 +97,10 @@ def load_demo(session: Session, size: int = DEFAULT_SIZE, seed: int = 1, *, rese
         disaster = get_disaster(session, existing.id, DEMO_DISASTER_NUMBER)
         return DemoResult(
             created=False,
-            residents=_count(session, Resident, existing.id),
-            registered_households=_count(session, RegisteredHousehold, existing.id),
-            dwellings=_count(session, Dwelling, existing.id),
-            victim_households=_count(session, VictimHousehold, existing.id) if disaster else 0,
+            residents=count_rows(session, Resident, existing.id),
+            registered_households=count_rows(session, RegisteredHousehold, existing.id),
+            dwellings=count_rows(session, Dwelling, existing.id),
+            victim_households=count_rows(session, VictimHousehold, existing.id) if disaster else 0,
             logins=demo_logins(),
         )
 

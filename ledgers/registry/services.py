@@ -132,18 +132,20 @@ def dwelling_snapshot(dwelling: Dwelling, occupancy: Occupancy) -> dict:
     }
 
 
+def count_rows(session: Session, table, municipality_id: int, *where) -> int:  # noqa: ANN001
+    """The rows of one municipality in a table (a model or a ``Table``), with further conditions."""
+    columns = getattr(table, "__table__", table).c
+    return session.execute(
+        select(func.count()).select_from(table).where(columns.municipality_id == municipality_id, *where)
+    ).scalar_one()
+
+
 def register_counts(session: Session, municipality_id: int) -> dict[str, int]:
     """Sizes of the peacetime ledgers: current residents, registered 世帯, dwellings (家屋)."""
-
-    def count(model, *where) -> int:  # noqa: ANN001
-        return session.execute(
-            select(func.count()).select_from(model).where(model.municipality_id == municipality_id, *where)
-        ).scalar_one()
-
     return {
-        "residents": count(Resident, Resident.status == ResidentStatus.resident),
-        "registered_households": count(RegisteredHousehold),
-        "dwellings": count(Dwelling),
+        "residents": count_rows(session, Resident, municipality_id, Resident.status == ResidentStatus.resident),
+        "registered_households": count_rows(session, RegisteredHousehold, municipality_id),
+        "dwellings": count_rows(session, Dwelling, municipality_id),
     }
 
 
