@@ -46,10 +46,13 @@ UPLOAD_DIR = REPO_ROOT / "var" / "uploads"
 RUNNER = JobRunner()
 
 
-def _count_lines(path: Path) -> int:
+def _store_upload(upload: UploadFile, path: Path) -> int:
+    """Write an uploaded file to ``path`` and return its number of lines (for the progress bar),
+    counted in the same pass: a register can be gigabytes, so it is not read back to count."""
     lines = 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+    with path.open("wb") as out:
+        for chunk in iter(lambda: upload.file.read(1 << 20), b""):
+            out.write(chunk)
             lines += chunk.count(b"\n")
     return max(lines, 1)
 
@@ -120,9 +123,7 @@ class ImportPages(Controller):
         dry_run = form_bool(data, "dry_run")
         UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
         stored = UPLOAD_DIR / f"{uuid.uuid4().hex}-{Path(upload.filename).name[-80:]}"
-        with stored.open("wb") as out:
-            for chunk in iter(lambda: upload.file.read(1 << 20), b""):
-                out.write(chunk)
+        lines = _store_upload(upload, stored)
         key = uuid.uuid4().hex
         engine = request.app.state.engine
         user_id, actor = ctx.user.id, ctx.actor
@@ -150,7 +151,7 @@ class ImportPages(Controller):
                 finally:
                     stored.unlink(missing_ok=True)
 
-        RUNNER.submit(key, _count_lines(stored) - (1 if getattr(layout, "header", False) else 0), work)
+        RUNNER.submit(key, lines - (1 if getattr(layout, "header", False) else 0), work)
         return Redirect(f"/admin/imports/jobs/{key}")
 
     @post("/gaiji", sync_to_thread=True)
