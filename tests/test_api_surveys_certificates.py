@@ -223,6 +223,36 @@ def test_survey_plan_refuses_viewer_and_bad_input_naming_the_field(client, db, t
     assert _audit(db, t["m"], "survey.assign") == [] and _audit(db, t["m"], "survey.plan_add") == []
 
 
+def test_validation_errors_are_japanese_and_name_the_field(client, town):
+    """msgspec's own messages (a missing field, a wrong type, …) reach the user in Japanese, with the
+    path of the field at fault (also as ``field``), never as "Object missing required field"."""
+    t = town
+    surveys_url, headers = f"{t['base']}/surveys", t["h_staff"]
+    missing = _problem(client.post(surveys_url, json={"surveyed_on": "2026-11-03"}, headers=headers), 400)
+    assert missing["detail"] == "入力内容に誤りがあります: house_no: 必須の項目です。指定してください"
+    assert missing["field"] == "house_no"
+    wrong = _problem(client.post(surveys_url, json={"house_no": 5, "surveyed_on": "2026-11-03"}, headers=headers), 400)
+    assert wrong["detail"] == "入力内容に誤りがあります: house_no: 「文字列」で指定してください（「整数」が指定されました）"
+    assert wrong["field"] == "house_no"
+    late = _problem(client.post(surveys_url, json={"house_no": "1", "surveyed_on": "昨日"}, headers=headers), 400, "surveyed_on")
+    assert "surveyed_on: 日付は YYYY-MM-DD の形式で指定してください" in late["detail"]
+    limit = _problem(client.post(f"{t['base']}/certificates/bulk-issue", json={"limit": "all"}, headers=headers), 400, "limit")
+    assert "limit: 「整数」または「null」で指定してください" in limit["detail"]
+    # a field inside a list: the whole path
+    households_url = f"/api/v1/municipalities/{t['m'].code}/disasters/{t['d'].number}/households"
+    nested = _problem(client.post(households_url, json={"address": "見本市本町1番", "members": [{"name_kana": "ア"}]},
+                                  headers=headers), 400, "members[0].name")
+    assert nested["detail"].endswith("members[0].name: 必須の項目です。指定してください")
+    unknown = _problem(client.post(surveys_url, json={"house_no": "1", "surveyed_on": "2026-11-03", "colour": "red"},
+                                   headers=headers), 400, "colour")
+    body = _problem(client.post(surveys_url, json=[1, 2], headers=headers), 400)
+    assert body["detail"].endswith("リクエスト本文: 「オブジェクト」で指定してください（「配列」が指定されました）")
+    malformed = _problem(client.post(surveys_url, content=b"{house_no", headers={**headers, "content-type": "application/json"}), 400)
+    assert malformed["detail"].startswith("JSON の書式に誤りがあります")
+    for problem in (missing, wrong, late, limit, nested, unknown, body, malformed):
+        assert not re.search(r"Expected|Object |missing|unknown field|Invalid|malformed", problem["detail"]), problem
+
+
 def test_survey_plan_is_scoped_to_the_municipality(client, db, town, other):
     t = town
     assert client.post(f"{t['base']}/survey-plan/build", headers=t["h_staff"]).status_code == 200
