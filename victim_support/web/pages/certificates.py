@@ -95,8 +95,7 @@ class CertificatePages(Controller):
 
     @post("/counter/{household_id:int}/issue", sync_to_thread=True)
     def counter_issue(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("certificate.issue", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
         certificate = certificates.issue_damage_certificate(db, household, ctx.user.id)
         _audit_issue(db, ctx, certificate, household, disaster)
         db.commit()
@@ -112,8 +111,7 @@ class CertificatePages(Controller):
 
     @post("/households/{household_id:int}/certificates/apply", sync_to_thread=True)
     def household_apply(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("certificate.issue", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
         application = certificates.apply(db, household, ctx.user.id)
         record(db, ctx.actor, "certificate.apply", "certificate_application", application.id, {"household": household.victim_no}, disaster_number=disaster.number)
         db.commit()
@@ -121,8 +119,7 @@ class CertificatePages(Controller):
 
     @post("/households/{household_id:int}/certificates/issue", sync_to_thread=True)
     def household_issue(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("certificate.issue", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
         certificate = certificates.issue_damage_certificate(db, household, ctx.user.id)
         _audit_issue(db, ctx, certificate, household, disaster)
         db.commit()
@@ -130,8 +127,7 @@ class CertificatePages(Controller):
 
     @post("/households/{household_id:int}/certificates/resurvey", sync_to_thread=True)
     def household_resurvey(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("certificate.issue", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
         application = certificates.request_resurvey(db, household, form_str(data, "reason"), ctx.user.id)
         record(db, ctx.actor, "certificate.resurvey_request", "certificate_application", application.id,
                {"household": household.victim_no, "reason": application.resurvey_reason}, disaster_number=disaster.number)
@@ -140,8 +136,7 @@ class CertificatePages(Controller):
 
     @post("/households/{household_id:int}/certificates/victim", sync_to_thread=True)
     def household_victim(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("certificate.issue", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
         certificate = certificates.issue_victim_certificate(
             db, household, str(data.get("victim_text", "")), form_str(data, "location"), ctx.user.id, notes=form_str(data, "notes"),
         )
@@ -161,8 +156,7 @@ class CertificatePages(Controller):
 
     @post("/certificates/{certificate_id:int}/reprint", sync_to_thread=True)
     def certificate_reprint(self, db: Session, ctx: RequestContext, certificate_id: int) -> Response:
-        certificate, household, disaster = _certificate_in_tenant(db, ctx, certificate_id)
-        ctx.require("certificate.issue", disaster)
+        certificate, household, disaster = _certificate_in_tenant(db, ctx, certificate_id, "certificate.issue")
         certificates.reprint(db, certificate)
         pdf = certificates.render(db, certificate, disaster, _issuer(db, ctx), reprint_on=certificate.last_reprinted_on)
         record(db, ctx.actor, "certificate.reprint", "certificate", certificate.number,
@@ -172,8 +166,7 @@ class CertificatePages(Controller):
 
     @post("/certificates/{certificate_id:int}/cancel", sync_to_thread=True)
     def certificate_cancel(self, db: Session, ctx: RequestContext, certificate_id: int, data: Form) -> Redirect:
-        certificate, household, disaster = _certificate_in_tenant(db, ctx, certificate_id)
-        ctx.require("certificate.issue", disaster)
+        certificate, household, disaster = _certificate_in_tenant(db, ctx, certificate_id, "certificate.issue")
         certificates.cancel(db, certificate, form_str(data, "reason"))
         record(db, ctx.actor, "certificate.cancel", "certificate", certificate.number,
                {"household": household.victim_no, "reason": certificate.cancel_reason}, disaster_number=disaster.number)
@@ -184,8 +177,7 @@ class CertificatePages(Controller):
 
     @get("/certificates", sync_to_thread=True)
     def ledger(self, db: Session, ctx: RequestContext, status: str = "", created: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.read", disaster)
+        disaster = _acting_disaster(ctx, "household.read")
         rows = certificates.ledger_rows(db, disaster, status=status or None, limit=500)
         counts = certificates.status_counts(db, disaster)
         return page("certificates/ledger.html", ctx, rows=rows, status=status, counts=counts, created=created,
@@ -193,8 +185,7 @@ class CertificatePages(Controller):
 
     @get("/certificates.csv", sync_to_thread=True)
     def ledger_csv(self, db: Session, ctx: RequestContext) -> Response:
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.read", disaster)
+        disaster = _acting_disaster(ctx, "household.read")
         rows = certificates.ledger_rows(db, disaster)
         record(db, ctx.actor, "certificate.export", "disaster", disaster.number, {"rows": len(rows), "format": "csv"}, disaster_number=disaster.number)
         db.commit()
@@ -205,8 +196,7 @@ class CertificatePages(Controller):
 
     @post("/certificates/batch", sync_to_thread=True)
     def batch_print(self, db: Session, ctx: RequestContext, data: Form) -> Response:
-        disaster = _acting_disaster(ctx)
-        ctx.require("certificate.issue", disaster)
+        disaster = _acting_disaster(ctx, "certificate.issue")
         numbers = parse_numbers(form_str(data, "numbers"))
         found = {c.number: c for c in _by_numbers(db, disaster, numbers)}
         missing = [n for n in numbers if n not in found]
@@ -220,8 +210,7 @@ class CertificatePages(Controller):
 
     @post("/certificates/bulk-apply", sync_to_thread=True)
     def bulk_apply(self, db: Session, ctx: RequestContext) -> Redirect:
-        disaster = _acting_disaster(ctx)
-        ctx.require("certificate.issue", disaster)
+        disaster = _acting_disaster(ctx, "certificate.issue")
         count = certificates.bulk_apply(db, disaster, ctx.user.id)
         record(db, ctx.actor, "certificate.bulk_apply", "disaster", disaster.number, {"count": count}, disaster_number=disaster.number)
         db.commit()
@@ -229,8 +218,7 @@ class CertificatePages(Controller):
 
     @post("/certificates/bulk-issue", sync_to_thread=True)
     def bulk_issue(self, db: Session, ctx: RequestContext) -> Redirect:
-        disaster = _acting_disaster(ctx)
-        ctx.require("certificate.issue", disaster)
+        disaster = _acting_disaster(ctx, "certificate.issue")
         issued = certificates.bulk_issue(db, disaster, ctx.user.id)
         record(db, ctx.actor, "certificate.bulk_issue", "disaster", disaster.number,
                {"count": len(issued), "numbers": f"{issued[0].number}-{issued[-1].number}" if issued else ""}, disaster_number=disaster.number)
@@ -240,8 +228,7 @@ class CertificatePages(Controller):
     @get("/certificates/summary", sync_to_thread=True)
     def summary(self, db: Session, ctx: RequestContext) -> Template:
         """Dashboard cards (loaded by HTMX): certificate status counts and survey progress."""
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.read", disaster)
+        disaster = _acting_disaster(ctx, "household.read")
         return page("certificates/_summary.html", ctx, counts=certificates.status_counts(db, disaster),
                     survey=surveys.survey_counts(db, disaster), STATUS_LABELS=certificates.STATUS_LABELS)
 
@@ -309,12 +296,14 @@ def _audit_issue(db: Session, ctx: RequestContext, certificate: Certificate, hou
             "rule_version": certificate.rule_version}, disaster_number=disaster.number)
 
 
-def _certificate_in_tenant(db: Session, ctx: RequestContext, certificate_id: int) -> tuple[Certificate, VictimHousehold, Disaster]:
+def _certificate_in_tenant(
+    db: Session, ctx: RequestContext, certificate_id: int, permission: str | None = None
+) -> tuple[Certificate, VictimHousehold, Disaster]:
     municipality = require_acting(ctx)
     certificate = certificates.get_certificate(db, municipality.id, certificate_id)
     if certificate is None:
         raise NotFoundException("指定された証明書はありません")
-    household, disaster = _household_in_tenant(db, ctx, certificate.household_id)
+    household, disaster = _household_in_tenant(db, ctx, certificate.household_id, permission)
     return certificate, household, disaster
 
 

@@ -126,8 +126,7 @@ class LedgerPages(Controller):
     @post("/households/register", sync_to_thread=True)
     def register_submit(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
         require_acting(ctx)
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.write", disaster)
+        disaster = _acting_disaster(ctx, "household.write")
         household = households.register_from_resident_household(db, disaster, form_str(data, "household_no"), ctx.user.id)
         record(db, ctx.actor, "household.create", "victim_household", household.victim_no, {"from": "register", "household_no": household.source_household_no})
         db.commit()
@@ -135,14 +134,12 @@ class LedgerPages(Controller):
 
     @get("/households/manual", sync_to_thread=True)
     def manual_form(self, db: Session, ctx: RequestContext) -> Template:
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.write", disaster)
+        _acting_disaster(ctx, "household.write")
         return page("households/manual.html", ctx, form={})
 
     @post("/households/manual", sync_to_thread=True)
     def manual_submit(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.write", disaster)
+        disaster = _acting_disaster(ctx, "household.write")
         try:
             household = households.register_manual(
                 db,
@@ -178,8 +175,7 @@ class LedgerPages(Controller):
 
     @post("/households/{household_id:int}/consents", sync_to_thread=True)
     def consent_add(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         member_id = form_str(data, "member_id")
         consent = households.add_consent(
             db, household, form_str(data, "recipient"), form_str(data, "scope"),
@@ -191,8 +187,7 @@ class LedgerPages(Controller):
 
     @post("/households/{household_id:int}/consents/{consent_id:int}/withdraw", sync_to_thread=True)
     def consent_withdraw(self, db: Session, ctx: RequestContext, household_id: int, consent_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         consent = households.withdraw_consent(db, household, consent_id, date.today())
         record(db, ctx.actor, "consent.withdraw", "provision_consent", consent.id, {"household": household.victim_no}, disaster_number=disaster.number)
         db.commit()
@@ -200,15 +195,13 @@ class LedgerPages(Controller):
 
     @get("/households/{household_id:int}/edit", sync_to_thread=True)
     def household_edit(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         form = {name: getattr(household, name) for name in households.HOUSEHOLD_FIELDS}
         return page("households/edit.html", ctx, household=household, disaster=disaster, form=form, version=household.version)
 
     @post("/households/{household_id:int}/edit", sync_to_thread=True)
     def household_update(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         changes = {name: str(data.get(name, "")) for name in households.HOUSEHOLD_FIELDS}
         try:
             changed = households.update_household(db, household, _version(data), changes, ctx.user.id)
@@ -226,14 +219,12 @@ class LedgerPages(Controller):
 
     @get("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_new(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         return page("households/member.html", ctx, household=household, member=None, form={"address": household.address})
 
     @post("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_create(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         try:
             member = households.add_member(db, household, _member_input(data))
         except DomainError as error:
@@ -245,16 +236,14 @@ class LedgerPages(Controller):
 
     @get("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
     def member_edit(self, db: Session, ctx: RequestContext, household_id: int, member_id: int) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         member = _member(db, household, member_id)
         form = {name: getattr(member, name) for name in households.MEMBER_FIELDS}
         return page("households/member.html", ctx, household=household, member=member, form=form, version=member.version)
 
     @post("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
     def member_update(self, db: Session, ctx: RequestContext, household_id: int, member_id: int, data: Form) -> Template | Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
-        ctx.require("household.write", disaster)
+        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
         member = _member(db, household, member_id)
         try:
             changes = vars(_member_input(data))
@@ -306,16 +295,21 @@ class LedgerPages(Controller):
 # ---------------------------------------------------------------- helpers
 
 
-def _acting_disaster(ctx: RequestContext) -> Disaster:
+def _acting_disaster(ctx: RequestContext, permission: str) -> Disaster:
+    """The disaster the user is acting for, when the user holds ``permission`` for it."""
     require_acting(ctx)
     if ctx.disaster is None:
         raise DomainError("先に対象の災害を選択してください")
+    ctx.require(permission, ctx.disaster)
     return ctx.disaster
 
 
-def _household_in_tenant(db: Session, ctx: RequestContext, household_id: int) -> tuple[VictimHousehold, Disaster]:
+def _household_in_tenant(
+    db: Session, ctx: RequestContext, household_id: int, permission: str | None = None
+) -> tuple[VictimHousehold, Disaster]:
     """The household only if it belongs to the acting municipality (and a disaster the user may
-    see); anything else is 404, so ids of other tenants reveal nothing."""
+    see); anything else is 404, so ids of other tenants reveal nothing. With ``permission`` the
+    user must also hold it for the household's disaster (403 otherwise)."""
     municipality = require_acting(ctx)
     household = households.get_household(db, municipality.id, household_id)
     if household is None:
@@ -325,6 +319,8 @@ def _household_in_tenant(db: Session, ctx: RequestContext, household_id: int) ->
         raise NotFoundException("指定された世帯はありません")
     disaster = db.get(Disaster, household.disaster_id)
     ctx.require("household.read", disaster)
+    if permission is not None:
+        ctx.require(permission, disaster)
     return household, disaster
 
 

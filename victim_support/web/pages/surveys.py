@@ -68,16 +68,14 @@ class SurveyPages(Controller):
     @get("/surveys", sync_to_thread=True)
     def plan(self, db: Session, ctx: RequestContext, team: str | None = None, town: str = "", pending: bool = False,
              added: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.read", disaster)
+        disaster = _acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=pending)
         return page("surveys/plan.html", ctx, disaster=disaster, rows=rows, progress=surveys.progress(db, disaster),
                     team=team, town=town, pending=pending, added=added, kind_label=surveys.kind_label)
 
     @post("/surveys/plan/build", sync_to_thread=True)
     def plan_build(self, db: Session, ctx: RequestContext) -> Redirect:
-        disaster = _acting_disaster(ctx)
-        ctx.require("survey.write", disaster)
+        disaster = _acting_disaster(ctx, "survey.write")
         added = surveys.build_plan(db, disaster, ctx.municipality.name)
         record(db, ctx.actor, "survey.plan_build", "disaster", disaster.number, {"added": added}, disaster_number=disaster.number)
         db.commit()
@@ -85,8 +83,7 @@ class SurveyPages(Controller):
 
     @post("/surveys/plan/add", sync_to_thread=True)
     def plan_add(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
-        disaster = _acting_disaster(ctx)
-        ctx.require("survey.write", disaster)
+        disaster = _acting_disaster(ctx, "survey.write")
         item = surveys.add_to_plan(db, disaster, form_str(data, "house_no"), form_str(data, "team"), ctx.municipality.name)
         record(db, ctx.actor, "survey.plan_add", "dwelling", form_str(data, "house_no"), {"team": item.team}, disaster_number=disaster.number)
         db.commit()
@@ -94,8 +91,7 @@ class SurveyPages(Controller):
 
     @post("/surveys/plan/assign", sync_to_thread=True)
     def plan_assign(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
-        disaster = _acting_disaster(ctx)
-        ctx.require("survey.write", disaster)
+        disaster = _acting_disaster(ctx, "survey.write")
         ids = [int(v) for v in _as_list(data.get("item")) if str(v).isdigit()]
         count = surveys.assign_team(db, disaster, ids, form_str(data, "team"))
         record(db, ctx.actor, "survey.assign", "disaster", disaster.number, {"team": form_str(data, "team"), "count": count}, disaster_number=disaster.number)
@@ -105,8 +101,7 @@ class SurveyPages(Controller):
     @get("/surveys/sheet", sync_to_thread=True)
     def sheet(self, db: Session, ctx: RequestContext, team: str | None = None, town: str = "") -> Template:
         """Printable survey sheet (調査票) of a team: one block per dwelling, with boxes to fill in."""
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.read", disaster)
+        disaster = _acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=True)
         households = {r.dwelling.id: surveys.households_of_dwelling(db, disaster, r.dwelling.id) for r in rows} if len(rows) <= 300 else {}
         ruleset = surveys.ruleset_for(disaster, "ratio")
@@ -116,14 +111,12 @@ class SurveyPages(Controller):
 
     @get("/surveys/dwellings/{dwelling_id:int}", sync_to_thread=True)
     def entry(self, db: Session, ctx: RequestContext, dwelling_id: int, saved: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx)
-        ctx.require("household.read", disaster)
+        disaster = _acting_disaster(ctx, "household.read")
         return page("surveys/entry.html", ctx, **_entry_context(db, ctx, disaster, dwelling_id), form={}, saved=saved)
 
     @post("/surveys/dwellings/{dwelling_id:int}", sync_to_thread=True)
     def entry_save(self, db: Session, ctx: RequestContext, dwelling_id: int, data: Multipart) -> Template | Redirect:
-        disaster = _acting_disaster(ctx)
-        ctx.require("survey.write", disaster)
+        disaster = _acting_disaster(ctx, "survey.write")
         context = _entry_context(db, ctx, disaster, dwelling_id)
         try:
             survey = surveys.record_survey(db, disaster, context["dwelling"], survey_input(data), ctx.user.id)
