@@ -206,9 +206,12 @@ def main() -> None:
     if args.child:
         kind, url, path = args.child
         result = (child_import if kind == "import" else child_native)(url, path)
-        result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        # the import's reader process (import_reader.read_batches), when it used one
-        result["reader_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        result["max_rss_mb"] = own.ru_maxrss / 1024
+        # the import's reader processes (import_reader.read_batches): the largest one's peak, their CPU time
+        result["reader_rss_mb"] = children.ru_maxrss / 1024
+        result["cpu_seconds"] = {"importer": round(own.ru_utime + own.ru_stime, 1),
+                                 "readers": round(children.ru_utime + children.ru_stime, 1)}
         print(json.dumps(result))
         return
     first, newer = make_files(args.rows)

@@ -654,7 +654,9 @@ class RowReader:
     def _key_plan(self, plan: list) -> list[tuple[int, Converter]]:
         """(position, converter) of the key fields: all a reader needs of the rows it does not own."""
         key = self.spec.key
-        return [(idx, conv) for (idx, conv, _m), name in zip(plan, self.layout.columns) if name in key]
+        quiet = _Converters(self.layout, self.gaiji)
+        quiet.check_severity = None  # the owning reader reports a check digit; here only the value counts
+        return [(idx, quiet.build(self.spec.field(name))) for (idx, _c, _m), name in zip(plan, self.layout.columns) if name in key]
 
     # -- csv
     def _csv(self, binary: BinaryIO) -> Iterator[Row]:

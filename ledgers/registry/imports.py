@@ -493,12 +493,19 @@ def _sync_households(session: Session, municipality_id: int, run_id: int, only: 
         table = sync.table
         now = literal(sync.now, type_=table.c.created_at.type)
         subquery = derived.subquery()
+        deferred = _defer_indexes(session, table)
+        postgres = session.connection().dialect.name == "postgresql"
+        if postgres:  # sort the residents by 世帯番号 in memory, not in temporary files
+            session.connection().exec_driver_sql("SET LOCAL work_mem = '256MB'")
         result = session.execute(
             insert(table).from_select(
                 ["municipality_id", "household_no", *HOUSEHOLD_FIELDS, "created_at", "updated_at"],
                 select(literal(municipality_id), *subquery.c, now, now),
             )
         )
+        if postgres:
+            session.connection().exec_driver_sql("SET LOCAL work_mem TO DEFAULT")
+        _restore_indexes(session, deferred)
         sync.added = result.rowcount or 0
         return sync.counts()
     rows = session.execute(derived.execution_options(yield_per=20_000))
