@@ -473,7 +473,9 @@ def _derived_households(municipality_id: int, only: list[str] | None = None):  #
     return select(ranked.c.household_no, *(ranked.c[c] for c in HOUSEHOLD_FIELDS)).where(ranked.c.rank == 1)
 
 
-def _sync_households(session: Session, municipality_id: int, run_id: int, only: set[str] | None = None) -> dict[str, int]:
+def _sync_households(
+    session: Session, municipality_id: int, run_id: int, only: set[str] | None = None, defer_indexes: bool = False,
+) -> dict[str, int]:
     """Bring the 世帯 table (registered_household) in line with the residents, in the database.
 
     ``only``: the 世帯番号 whose members changed (a re-import); None: all. A first load is one
@@ -493,7 +495,7 @@ def _sync_households(session: Session, municipality_id: int, run_id: int, only: 
         table = sync.table
         now = literal(sync.now, type_=table.c.created_at.type)
         subquery = derived.subquery()
-        deferred = _defer_indexes(session, table)
+        deferred = _defer_indexes(session, table) if defer_indexes else []
         postgres = session.connection().dialect.name == "postgresql"
         if postgres:  # sort the residents by 世帯番号 in memory, not in temporary files
             session.connection().exec_driver_sql("SET LOCAL work_mem = '256MB'")
@@ -639,7 +641,7 @@ def import_file(
             counts["skipped"] = counts["invalid"]
             if kind == "residents":
                 counts["removed"] = _mark_removed_residents(differ, date.today())
-                counts.update(_sync_households(session, municipality.id, run_id, differ.touched))
+                counts.update(_sync_households(session, municipality.id, run_id, differ.touched, bool(deferred)))
                 phase("households")
             if kind == "addresses" or (geocode_after and kind in ("residents", "dwellings")):
                 from ledgers.registry.geocoding import geocode_municipality
