@@ -125,6 +125,30 @@ def test_disaster_out_has_rule_override_and_effective_versions(client, db, town,
     _problem(client.get(f"/api/v1/municipalities/{t['m'].code}/disasters/{other['d'].number}", headers=t["h_staff"]), 404)
 
 
+def test_an_admin_sets_the_rule_override_over_the_api(client, db, town):
+    t = town
+    url = f"/api/v1/municipalities/{t['m'].code}/disasters/{t['d'].number}"
+    admin = make_user(db, t["m"], "municipality_admin")
+    h_admin = _token(db, admin)
+    version = client.get(url, headers=h_admin).json()["version"]
+    body = {"damage_rules_override": "ratio-2020", "version": version}
+    _problem(client.put(f"{url}/damage-rules", headers=t["h_staff"], json=body), 403)  # staff may not
+    changed = client.put(f"{url}/damage-rules", headers=h_admin, json=body)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["damage_rules"]["ratio"] == "ratio-2020" and changed.json()["version"] == version + 1
+    assert _audit(db, t["m"], "disaster.damage_rules") == [{"before": "", "after": "ratio-2020"}]
+    assert _survey(client, t, next(iter(t["dwellings"])), "35")["rule_version"] == "ratio-2020"
+    # a stale version, an unknown rule set, two of one kind: refused with the reason, nothing changed
+    _problem(client.put(f"{url}/damage-rules", headers=h_admin, json=body), 409)
+    _problem(client.put(f"{url}/damage-rules", headers=h_admin,
+                        json={"damage_rules_override": "ratio-1999", "version": version + 1}), 400, "damage_rules_override")
+    _problem(client.put(f"{url}/damage-rules", headers=h_admin,
+                        json={"damage_rules_override": "ratio-2020,ratio-2021", "version": version + 1}), 400,
+             "damage_rules_override")
+    back = client.put(f"{url}/damage-rules", headers=h_admin, json={"damage_rules_override": "", "version": version + 1})
+    assert back.json()["damage_rules_override"] == "" and back.json()["damage_rules"]["ratio"] == "ratio-2021"
+
+
 # ---------------------------------------------------------------- survey plan
 
 

@@ -21,6 +21,13 @@ class DisasterIn(msgspec.Struct, forbid_unknown_fields=True):
     status: Status = "active"
 
 
+class DamageRulesIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An administrator's choice of damage rule versions: "ratio-2020,flood-2018"; "" = by the date."""
+
+    damage_rules_override: Annotated[str, msgspec.Meta(max_length=100)]
+    version: int  # the disaster's version as last read (optimistic lock)
+
+
 class EffectiveRules(msgspec.Struct):
     ratio: str | None  # 損害割合 rules, e.g. "ratio-2021"
     flood: str | None  # 浸水深 rules, e.g. "flood-2022-naisui"

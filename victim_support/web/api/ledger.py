@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.status_codes import HTTP_201_CREATED
@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
-from ledgers.disasters.schemas import DisasterIn, DisasterOut, EffectiveRules
+from ledgers.disasters.schemas import DamageRulesIn, DisasterIn, DisasterOut, EffectiveRules
 from ledgers.errors import DomainError
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
@@ -193,6 +193,18 @@ class LedgerApi(Controller):
     @get("/disasters/{number:str}", sync_to_thread=True, summary="One disaster")
     def get_disaster(self, db: Session, ctx: RequestContext, code: str, number: str) -> DisasterOut:
         return disaster_out(db, code, self._disaster(db, ctx, code, number, "disaster.read"))
+
+    @put("/disasters/{number:str}/damage-rules", sync_to_thread=True, summary="Choose the damage rule versions (admin)")
+    def set_damage_rules(self, db: Session, ctx: RequestContext, code: str, number: str, data: DamageRulesIn) -> DisasterOut:
+        """Override the rule versions chosen by the disaster's date ("" returns to the date's).
+        Surveys already judged keep the version they were judged by."""
+        disaster = self._disaster(db, ctx, code, number, "disaster.manage")
+        before = disaster.damage_rules_override
+        disasters.set_damage_rules_override(db, disaster, data.damage_rules_override, data.version)
+        record(db, ctx.actor, "disaster.damage_rules", "disaster", disaster.number,
+               {"before": before, "after": disaster.damage_rules_override}, disaster_number=disaster.number)
+        db.commit()
+        return disaster_out(db, code, disaster)
 
     @get("/disasters/{number:str}/households", sync_to_thread=True, summary="Search victim households")
     def list_households(
