@@ -95,9 +95,6 @@ class Share:
     parts: int = 1
     block: int = 2000
 
-    def owns(self, ordinal: int) -> bool:
-        return self.parts == 1 or (ordinal // self.block) % self.parts == self.part
-
 
 WHOLE_FILE = Share()
 
@@ -722,7 +719,8 @@ class RowReader:
         issue = _issue
         used = self._used
         field_of = self._field_names(extra_cols, plan)
-        owns, key_plan, duplicate, scratch = self.share.owns, self._key_plan(plan), self._duplicate, []
+        key_plan, duplicate, scratch = self._key_plan(plan), self._duplicate, []
+        block, parts, part = self.share.block, self.share.parts, self.share.part
         if True:
             for fields in reader:
                 line_no = prev + 1
@@ -752,7 +750,7 @@ class RowReader:
                         continue
                 ordinal = self.rows
                 self.rows += 1
-                if not owns(ordinal):  # another reader's row: only its key, for the duplicate check
+                if parts > 1 and (ordinal // block) % parts != part:  # another reader's row: only its key, for the duplicate check
                     key_values: dict[str, Any] = {}
                     for idx, conv in key_plan:
                         s = fields[idx].strip()
@@ -845,7 +843,8 @@ class RowReader:
         field_of = self._field_names(extra_cols, plan)
         bom = b"\xef\xbb\xbf"
         errors = enc.ERRORS
-        owns, duplicate, scratch = self.share.owns, self._duplicate, []
+        duplicate, scratch = self._duplicate, []
+        block, parts, part = self.share.block, self.share.parts, self.share.part
         key_slices = [(slices[idx], conv) for idx, conv in self._key_plan(plan)]
         for line_no, raw in self._fixed_records(binary):
             if line_no == 1 and raw.startswith(bom):
@@ -854,7 +853,7 @@ class RowReader:
                 continue
             ordinal = self.rows
             self.rows += 1
-            if not owns(ordinal):  # another reader's row: only its key, for the duplicate check
+            if parts > 1 and (ordinal // block) % parts != part:  # another reader's row: only its key, for the duplicate check
                 key_values: dict[str, Any] = {}
                 for (a, b), conv in key_slices:
                     s = raw[a:b].decode(encoding, errors)

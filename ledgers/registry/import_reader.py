@@ -75,6 +75,30 @@ def json_text(value: Any) -> str:
     return _JSON(value)
 
 
+def json_memo(limit: int = 4096) -> Callable[[Any], str]:
+    """``json_text`` remembering the texts of values it has seen, for values of text only (a column
+    such as ``extra`` holds the same few on most rows of a file, and encoding is the costly part;
+    other values could be equal but not alike, as 1 and True)."""
+    memo: dict[tuple, str] = {}
+
+    def text(value: Any) -> str:
+        if not value:
+            return json_text(value)
+        is_dict = isinstance(value, dict)
+        for item in value.values() if is_dict else value:
+            if type(item) is not str:
+                return json_text(value)
+        key = (True, *value.items()) if is_dict else (False, *value)
+        found = memo.get(key)
+        if found is None:
+            found = json_text(value)
+            if len(memo) < limit:
+                memo[key] = found
+        return found
+
+    return text
+
+
 def iso_or_none(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -277,7 +301,7 @@ def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, 
     shape = SHAPES[kind]
     to_columns = shape.to_columns
     compared_of = shape.compared_of()
-    fixes = [(shape.index(c), iso_or_none) for c in shape.dates] + [(shape.index(c), json_text) for c in shape.json]
+    fixes = [(shape.index(c), iso_or_none) for c in shape.dates] + [(shape.index(c), json_memo()) for c in shape.json]
     secret = shape.index(shape.secret[0]) if shape.secret else None
     first_key = shape.key_fields[0]
 

@@ -186,3 +186,14 @@ def test_reader_mode_by_size_and_by_environment(residents_file, monkeypatch):
     assert choose_mode(residents_file, "process") == "process"
     with pytest.raises(ValueError):
         choose_mode(residents_file, "threads")
+
+
+def test_remembered_json_texts_are_the_texts_of_the_values():
+    from ledgers.registry.import_reader import json_memo, json_text
+
+    values = [{"住民種別": "1"}, {"住民種別": "1"}, {"b": "1", "a": ""}, {"a": "", "b": "1"}, ["1", "2"], ("1", "2"),
+              {"n": [1, 2]}, {}, [], {"住民種別": "2"}, {"住民種別": "1"}, {"x": True}, {"x": 1}, {"x": 1.0}, [True], [1]]
+    for limit in (0, 2, 100):
+        text = json_memo(limit)
+        assert [text(v) for v in values] == [json_text(v) for v in values], limit
+        assert text([1]) == "[1]" and text([True]) == "[true]"  # equal as keys (1 == True), not alike
