@@ -89,3 +89,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+def include_in_schema(dialect: str):  # noqa: ANN201  (an Alembic include_object hook)
+    """Alembic's ``include_object`` for ``dialect``: leaves out the indexes the models build only on
+    other databases (``Index.ddl_if(dialect=…)``, e.g. PostgreSQL's trigram indexes), so that
+    autogenerate and the schema test compare what the migrations build there."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+        condition = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+        if condition is None or condition.dialect is None:
+            return True
+        wanted = condition.dialect
+        return dialect == wanted if isinstance(wanted, str) else dialect in wanted
+
+    return include

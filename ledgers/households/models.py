@@ -11,7 +11,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ledgers.clock import utcnow
@@ -45,11 +45,19 @@ MEMBER_CONDITION_LABELS = {
 }
 
 
+def trigram_index(table: str, column: str) -> Index:
+    """A pg_trgm index for the counter's "contains" search (``LIKE '%…%'``) on PostgreSQL; other
+    databases scan (a town's victim ledger is small enough for SQLite's single-user installs)."""
+    return Index(
+        f"ix_{table}_{column}_trgm", column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
 class VictimHousehold(SQLModel, table=True):
     """被災世帯, keyed by its り災番号 within a disaster."""
 
     __tablename__ = "victim_household"
-    __table_args__ = (UniqueConstraint("disaster_id", "victim_no"),)
+    __table_args__ = (UniqueConstraint("disaster_id", "victim_no"), trigram_index("victim_household", "address_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     municipality_id: int = Field(foreign_key="municipality.id", index=True)
@@ -78,6 +86,7 @@ class VictimMember(SQLModel, table=True):
     """A person of a victim household; linked to the register when registered there."""
 
     __tablename__ = "victim_member"
+    __table_args__ = (trigram_index("victim_member", "kana_key"), trigram_index("victim_member", "name_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="victim_household.id", index=True)

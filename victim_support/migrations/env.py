@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import victim_support.models  # noqa: F401  (registers every table)
-from victim_support.db import is_sqlite, make_engine
+from victim_support.db import include_in_schema, is_sqlite, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -44,6 +44,7 @@ def _run(connection, url: str) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=is_sqlite(url),  # SQLite needs table rebuilds for ALTER
         compare_type=True,
+        include_object=include_in_schema(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
