@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ledgers.certificates import services as certificates
-from ledgers.certificates.models import Certificate, CertificateStatus
+from ledgers.certificates.models import Certificate, CertificateApplication, CertificateStatus
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.services import DisasterInput, add_disaster
 from ledgers.errors import Conflict, DomainError
@@ -357,3 +357,87 @@ def test_concurrent_issuance_for_one_household_issues_once(db, database_url, tow
     assert outcomes.count("committed") == 1 and outcomes.count("conflict") == threads - 1
     db.rollback()
     assert [c.number for c in certificates.certificates_of(db, household.id)] == [1]
+
+
+def _households_in_one_surveyed_dwelling(db, disaster, municipality, count: int) -> list[int]:
+    """``count`` manual households living in one dwelling surveyed as 中規模半壊."""
+    dwelling = Dwelling(municipality_id=municipality.id, house_no=f"B-{uuid.uuid4().hex[:6]}", location="見本市本町二丁目2番", structure="木造")
+    db.add(dwelling)
+    db.commit()
+    ids = []
+    for i in range(count):
+        h = households.register_manual(
+            db, disaster,
+            households.HouseholdInput(address=f"見本市本町二丁目2番{i}号",
+                                      members=[households.MemberInput(name=f"一括 {i}", name_kana="イッカツ", is_householder=True)]),
+            None,
+        )
+        h.basic_snapshot = {"source": "manual", "dwellings": [{"house_no": dwelling.house_no}]}
+        db.add(h)
+        ids.append(h.id)
+    db.commit()
+    _survey(db, disaster, dwelling, ratio="33")
+    return ids
+
+
+def _issued_by_household(db, disaster) -> dict[int, list[int]]:
+    db.rollback()
+    rows = db.execute(
+        select(Certificate.household_id, Certificate.number).where(
+            Certificate.disaster_id == disaster.id, Certificate.status == CertificateStatus.issued.value
+        )
+    ).all()
+    issued: dict[int, list[int]] = {}
+    for household_id, number in rows:
+        issued.setdefault(household_id, []).append(number)
+    return issued
+
+
+def test_bulk_issue_and_counters_at_once(db, database_url, municipality):
+    """A bulk issuance of a disaster while counters issue to some of the same households: no
+    deadlock, no error a client would see, one certificate per household, numbers 1..N."""
+    disaster = _disaster(db, municipality.id)
+    ids = _households_in_one_surveyed_dwelling(db, disaster, municipality, 24)
+    assert certificates.bulk_apply(db, disaster, None) == len(ids)
+    db.commit()
+
+    def work(session: Session, i: int) -> list[int]:
+        if i == 0:
+            own = session.get(Disaster, disaster.id)
+            return [c.number for c in certificates.bulk_issue(session, own, None)]
+        household = households.get_household(session, municipality.id, ids[i])
+        return [certificates.issue_damage_certificate(session, household, None).number]
+
+    threads = 12
+    results = run_on_two_instances(database_url, threads, work)  # a transient error fails the test
+    outcomes = [outcome for outcome, _ in results]
+    assert outcomes[0] == "committed"
+    assert set(outcomes[1:]) <= {"committed", "conflict"}  # a counter after the bulk finds it issued
+    issued = _issued_by_household(db, disaster)
+    assert sorted(issued) == sorted(ids) and all(len(numbers) == 1 for numbers in issued.values())
+    assert sorted(n for numbers in issued.values() for n in numbers) == list(range(1, len(ids) + 1))
+    counter_numbers = [n for numbers in values(results, "committed")[1:] for n in numbers]
+    assert len(counter_numbers) + len(results[0][1]) == len(ids)
+
+
+def test_bulk_apply_and_counters_at_once(db, database_url, municipality):
+    """A bulk application while counters apply and issue: each household has one application."""
+    disaster = _disaster(db, municipality.id)
+    ids = _households_in_one_surveyed_dwelling(db, disaster, municipality, 16)
+
+    def work(session: Session, i: int) -> int:
+        if i == 0:
+            return certificates.bulk_apply(session, session.get(Disaster, disaster.id), None)
+        household = households.get_household(session, municipality.id, ids[i])
+        return certificates.issue_damage_certificate(session, household, None).number
+
+    threads = 10
+    results = run_on_two_instances(database_url, threads, work)
+    assert [outcome for outcome, _ in results] == ["committed"] * threads
+    db.rollback()
+    applied = db.execute(
+        select(CertificateApplication.household_id, CertificateApplication.channel).where(CertificateApplication.disaster_id == disaster.id)
+    ).all()
+    assert sorted(h for h, _ in applied) == sorted(ids)  # one each: the bulk did not apply again for a counter's household
+    assert sum(channel == "bulk" for _, channel in applied) == results[0][1]
+    assert sorted(n for _, n in results[1:]) == list(range(1, threads))

@@ -115,9 +115,11 @@ def apply(
 
 def bulk_apply(session: Session, disaster: Disaster, user_id: int | None, on: date | None = None) -> int:
     """Applications for every household of the disaster whose dwelling is surveyed (一括申請)."""
-    _lock_disaster(session, disaster)  # two bulk applications at once would apply twice
     mapping = surveys.household_dwelling_map(session, disaster)
     surveyed = set(surveys.current_surveys(session, disaster))
+    # A counter applying for one of these households meanwhile, or a second bulk application,
+    # would apply twice: lock them (as a counter does) before reading who has applied.
+    _lock_households(session, [h for h, dwelling_ids in mapping.items() if any(d in surveyed for d in dwelling_ids)])
     applied = set(
         session.execute(
             select(CertificateApplication.household_id).where(
@@ -228,14 +230,22 @@ def _issue_from_survey(
     return certificate
 
 
-def _lock_disaster(session: Session, disaster: Disaster) -> None:
-    """Bulk operations of one disaster run one at a time (PostgreSQL row lock; SQLite writers are
-    serialised already)."""
-    session.execute(select(Disaster.id).where(Disaster.id == disaster.id).with_for_update())
+# Lock order, so that no two issuers wait for each other: households (ascending id) first, then
+# the disaster's row (taken by ``_allocate_number``). A counter holds one household, a bulk
+# operation all of its households; both take the disaster's row last. (SQLite serialises writers.)
 
 
 def _lock_household(session: Session, household: VictimHousehold) -> None:
     session.execute(select(VictimHousehold.id).where(VictimHousehold.id == household.id).with_for_update())
+
+
+def _lock_households(session: Session, household_ids: Iterable[int]) -> None:
+    ids = sorted(set(household_ids))
+    for start in range(0, len(ids), 5000):
+        session.execute(
+            select(VictimHousehold.id).where(VictimHousehold.id.in_(ids[start : start + 5000]))
+            .order_by(VictimHousehold.id).with_for_update()
+        )
 
 
 def issue_damage_certificate(
@@ -265,7 +275,6 @@ def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on:
     """Issue to every applied household whose dwelling is surveyed and who holds no certificate
     (or holds one from an older survey: re-issue). Preloads everything, for 10,000s at once."""
     on = on or today_jst()
-    _lock_disaster(session, disaster)
     applications = {
         a.household_id: a
         for a in session.execute(
@@ -274,15 +283,9 @@ def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on:
             ).order_by(CertificateApplication.id.desc())
         ).scalars()
     }
-    # A counter issuing to one of these households meanwhile would otherwise give it a second
-    # certificate in force: take their locks (in id order, as a counter takes one) before reading
-    # which certificates are in force.
-    ids = sorted(applications)
-    for start in range(0, len(ids), 5000):
-        session.execute(
-            select(VictimHousehold.id).where(VictimHousehold.id.in_(ids[start : start + 5000]))
-            .order_by(VictimHousehold.id).with_for_update()
-        )
+    # A counter issuing to one of these households meanwhile, or a second bulk issuance, would
+    # otherwise give it a second certificate in force: lock them before reading which are in force.
+    _lock_households(session, applications)
     mapping = surveys.household_dwelling_map(session, disaster, list(applications))
     current_surveys = surveys.current_surveys(session, disaster)
     active = {
