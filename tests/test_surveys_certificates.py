@@ -304,6 +304,28 @@ def test_pdf_text_is_extractable(db, town):
 
 # ---------------------------------------------------------------- gapless numbers under concurrency
 
+
+def _households_in_one_surveyed_dwelling(db, disaster, municipality, count: int) -> list[int]:
+    """``count`` manual households living in one dwelling surveyed as 中規模半壊."""
+    dwelling = Dwelling(municipality_id=municipality.id, house_no=f"B-{uuid.uuid4().hex[:6]}", location="見本市本町二丁目2番", structure="木造")
+    db.add(dwelling)
+    db.commit()
+    ids = []
+    for i in range(count):
+        h = households.register_manual(
+            db, disaster,
+            households.HouseholdInput(address=f"見本市本町二丁目2番{i}号",
+                                      members=[households.MemberInput(name=f"一括 {i}", name_kana="イッカツ", is_householder=True)]),
+            None,
+        )
+        h.basic_snapshot = {"source": "manual", "dwellings": [{"house_no": dwelling.house_no}]}
+        db.add(h)
+        ids.append(h.id)
+    db.commit()
+    _survey(db, disaster, dwelling, ratio="33")
+    return ids
+
+
 THREADS = 50
 FAILING = {5, 17, 29, 44}  # counters that crash after taking a number, before commit
 
@@ -312,22 +334,7 @@ def test_concurrent_issuance_from_two_instances_is_gapless(db, database_url, mun
     """50 counters issuing at once from two app instances (engines); 4 crash after taking a
     number: the committed certificates are numbered exactly 1..46."""
     disaster = _disaster(db, municipality.id)
-    dwelling = Dwelling(municipality_id=municipality.id, house_no=f"C-{uuid.uuid4().hex[:6]}", location="見本市本町一丁目1番", structure="木造")
-    db.add(dwelling)
-    db.commit()
-    ids = []
-    for i in range(THREADS):
-        h = households.register_manual(
-            db, disaster,
-            households.HouseholdInput(address=f"見本市本町一丁目1番{i}号",
-                                      members=[households.MemberInput(name=f"試験 {i}", name_kana="シケン", is_householder=True)]),
-            None,
-        )
-        h.basic_snapshot = {"source": "manual", "dwellings": [{"house_no": dwelling.house_no}]}
-        db.add(h)
-        ids.append(h.id)
-    db.commit()
-    _survey(db, disaster, dwelling, ratio="33")
+    ids = _households_in_one_surveyed_dwelling(db, disaster, municipality, THREADS)
 
     def work(session: Session, i: int) -> int:
         household = households.get_household(session, municipality.id, ids[i])
@@ -357,27 +364,6 @@ def test_concurrent_issuance_for_one_household_issues_once(db, database_url, tow
     assert outcomes.count("committed") == 1 and outcomes.count("conflict") == threads - 1
     db.rollback()
     assert [c.number for c in certificates.certificates_of(db, household.id)] == [1]
-
-
-def _households_in_one_surveyed_dwelling(db, disaster, municipality, count: int) -> list[int]:
-    """``count`` manual households living in one dwelling surveyed as 中規模半壊."""
-    dwelling = Dwelling(municipality_id=municipality.id, house_no=f"B-{uuid.uuid4().hex[:6]}", location="見本市本町二丁目2番", structure="木造")
-    db.add(dwelling)
-    db.commit()
-    ids = []
-    for i in range(count):
-        h = households.register_manual(
-            db, disaster,
-            households.HouseholdInput(address=f"見本市本町二丁目2番{i}号",
-                                      members=[households.MemberInput(name=f"一括 {i}", name_kana="イッカツ", is_householder=True)]),
-            None,
-        )
-        h.basic_snapshot = {"source": "manual", "dwellings": [{"house_no": dwelling.house_no}]}
-        db.add(h)
-        ids.append(h.id)
-    db.commit()
-    _survey(db, disaster, dwelling, ratio="33")
-    return ids
 
 
 def _issued_by_household(db, disaster) -> dict[int, list[int]]:
