@@ -62,16 +62,9 @@ def next_number(session: Session, municipality_id: int, year: int) -> str:
     return f"{year}-{n:02d}"
 
 
-def add_disaster(session: Session, municipality_id: int, data: DisasterInput) -> Disaster:
-    _validate(data)
-    number = (data.number or "").strip() or next_number(session, municipality_id, data.occurred_on.year)
-    if not NUMBER_PATTERN.match(number):
-        raise DomainError("災害番号は英数字とハイフン20文字以内で指定してください", field="number")
-    if get_disaster(session, municipality_id, number) is not None:
-        raise Conflict(f"災害番号 {number} は既に登録されています", field="number")
-    disaster = Disaster(
-        municipality_id=municipality_id,
-        number=number,
+def _editable_fields(data: DisasterInput) -> dict:
+    """The columns a staff member sets on creating or editing a disaster."""
+    return dict(
         name=data.name.strip(),
         kind=data.kind,
         occurred_on=data.occurred_on,
@@ -81,6 +74,16 @@ def add_disaster(session: Session, municipality_id: int, data: DisasterInput) ->
         support_act_applied_on=data.support_act_applied_on,
         status=data.status,
     )
+
+
+def add_disaster(session: Session, municipality_id: int, data: DisasterInput) -> Disaster:
+    _validate(data)
+    number = (data.number or "").strip() or next_number(session, municipality_id, data.occurred_on.year)
+    if not NUMBER_PATTERN.match(number):
+        raise DomainError("災害番号は英数字とハイフン20文字以内で指定してください", field="number")
+    if get_disaster(session, municipality_id, number) is not None:
+        raise Conflict(f"災害番号 {number} は既に登録されています", field="number")
+    disaster = Disaster(municipality_id=municipality_id, number=number, **_editable_fields(data))
     session.add(disaster)
     session.flush()
     return disaster
@@ -91,18 +94,7 @@ def update_disaster(session: Session, disaster: Disaster, data: DisasterInput, e
     result = session.execute(
         update(Disaster)
         .where(Disaster.id == disaster.id, Disaster.version == expected_version)
-        .values(
-            name=data.name.strip(),
-            kind=data.kind,
-            occurred_on=data.occurred_on,
-            relief_act_applied=data.relief_act_applied,
-            relief_act_applied_on=data.relief_act_applied_on,
-            support_act_applied=data.support_act_applied,
-            support_act_applied_on=data.support_act_applied_on,
-            status=data.status,
-            version=Disaster.version + 1,
-            updated_at=utcnow(),
-        )
+        .values(**_editable_fields(data), version=Disaster.version + 1, updated_at=utcnow())
     )
     if result.rowcount != 1:
         raise StaleEdit("この災害は他の職員によって更新されています。画面を開き直して最新の内容を確認してください")
