@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from ledgers.demo_data import generate_city
@@ -46,6 +47,21 @@ def load_register(session: Session, municipality_id: int, n_residents: int = 60,
                                   unit=units[household_no], source="test"))
     session.commit()
     return city
+
+
+def register_town(session: Session, municipality_id: int, disaster, n_residents: int = 60, seed: int = 7):
+    """A register (``load_register``) whose every 世帯 is registered as a victim household of
+    ``disaster``. Returns (city, victim households by 世帯番号, dwellings by 家屋番号)."""
+    city = load_register(session, municipality_id, n_residents, seed=seed)
+    registered = {
+        h["household_no"]: households.register_from_resident_household(session, disaster, h["household_no"], None)
+        for h in city.households
+    }
+    session.commit()
+    dwellings = {
+        d.house_no: d for d in session.execute(select(Dwelling).where(Dwelling.municipality_id == municipality_id)).scalars()
+    }
+    return city, registered, dwellings
 
 
 def make_disaster(session: Session, municipality_id: int, number: str = "2026-01", name: str = "試験地震"):

@@ -15,12 +15,11 @@ from sqlalchemy import func, select
 from ledgers.certificates.models import Certificate, CertificateApplication
 from ledgers.clock import today_jst
 from ledgers.disasters.services import set_damage_rules_override
-from ledgers.households import services as households
 from ledgers.registry.models import Dwelling
 from ledgers.surveys import services as surveys
 from ledgers.surveys.models import Survey, SurveyPhoto, SurveyPlanItem
 from tests.conftest import TEST_PASSWORD, make_municipality, make_user
-from tests.factories import load_register, make_disaster, make_household
+from tests.factories import make_disaster, make_household, register_town
 from tests.webclient import csrf_of, login
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
@@ -40,15 +39,9 @@ def town(db):
     """A municipality with a register, a disaster whose households are registered from it, and
     API tokens of a staff member, a surveyor and a viewer."""
     municipality = make_municipality(db, "見本市")
-    city = load_register(db, municipality.id, 60, seed=7)
     disaster = make_disaster(db, municipality.id, number="2026-01", name="令和8年見本地震")
-    registered = {
-        h["household_no"]: households.register_from_resident_household(db, disaster, h["household_no"], None)
-        for h in city.households
-    }
-    db.commit()
+    city, registered, dwellings = register_town(db, municipality.id, disaster)
     staff, surveyor, viewer = (make_user(db, municipality, role) for role in ("staff", "surveyor", "viewer"))
-    dwellings = {d.house_no: d for d in db.execute(select(Dwelling).where(Dwelling.municipality_id == municipality.id)).scalars()}
     db.commit()
     return dict(
         m=municipality, d=disaster, city=city, households=registered, dwellings=dwellings, staff=staff, viewer=viewer,

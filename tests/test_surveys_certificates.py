@@ -26,7 +26,7 @@ from ledgers.registry.models import Dwelling, Occupancy
 from ledgers.surveys import services as surveys
 from ledgers.surveys.services import SurveyInput
 from tests.concurrency import run_on_two_instances, values
-from tests.factories import load_register
+from tests.factories import load_register, register_town
 
 REQUIRE_BROWSER = __import__("os").environ.get("REQUIRE_BROWSER") == "1"
 
@@ -46,13 +46,8 @@ def _disaster(db: Session, municipality_id: int, *, occurred_on: date = date(202
 @pytest.fixture
 def town(db, municipality):
     """A register with dwellings, a disaster, and every 世帯 registered as a victim household."""
-    city = load_register(db, municipality.id, 60, seed=7)
     disaster = _disaster(db, municipality.id)
-    registered = {}
-    for h in city.households:
-        registered[h["household_no"]] = households.register_from_resident_household(db, disaster, h["household_no"], None)
-    db.commit()
-    dwellings = {d.house_no: d for d in db.execute(select(Dwelling).where(Dwelling.municipality_id == municipality.id)).scalars()}
+    city, registered, dwellings = register_town(db, municipality.id, disaster)
     return dict(city=city, disaster=disaster, households=registered, dwellings=dwellings, municipality=municipality)
 
 

@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from ledgers.certificates.models import Certificate
 from ledgers.certificates.pdf import sample_seal_png
-from ledgers.households import services as households
 from ledgers.registry.models import Dwelling
 from ledgers.surveys.models import Survey
 from tests.browser.test_staff_flow import halfwidth
 from tests.conftest import TEST_PASSWORD, make_municipality, make_user
-from tests.factories import load_register, make_disaster
+from tests.factories import make_disaster, register_town
 from tests.webclient import csrf_of, login, post_form
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
@@ -28,16 +27,10 @@ from victim_support.audit.models import AuditEntry
 @pytest.fixture
 def setup(db):
     municipality = make_municipality(db, "見本市")
-    city = load_register(db, municipality.id, 60, seed=7)
     disaster = make_disaster(db, municipality.id, number="2026-01", name="令和8年見本地震")
-    registered = {
-        h["household_no"]: households.register_from_resident_household(db, disaster, h["household_no"], None)
-        for h in city.households
-    }
-    db.commit()
+    city, registered, dwellings = register_town(db, municipality.id, disaster)
     staff = make_user(db, municipality, "staff")
     viewer = make_user(db, municipality, "viewer")
-    dwellings = {d.house_no: d for d in db.execute(select(Dwelling).where(Dwelling.municipality_id == municipality.id)).scalars()}
     db.commit()
     single = next(d for d in city.dwellings if len(d["household_nos"]) == 1)
     return dict(
