@@ -6,6 +6,7 @@ Runs on SQLite and PostgreSQL. The files are written here, in a layout of the te
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -436,6 +437,10 @@ def test_admin_uploads_a_file_follows_progress_and_downloads_the_report(db, town
         result = client.get(job_url, follow_redirects=True)
         assert "完了" in result.text and "誤り" in result.text
         run_id = int(result.url.path.rstrip("/").split("/")[-1])
+        run = db.get(ImportRun, run_id, populate_existing=True)
+        assert run.file_name == "住民.csv" and run.file_size == len(data)  # the user's name, not the stored one
+        assert run.file_sha256 == hashlib.sha256(data).hexdigest()
+        assert "住民.csv" in result.text and run.file_sha256[:16] in result.text
         report = client.get(f"/admin/imports/{run_id}/report.csv")
         assert report.status_code == 200 and report.content.startswith("\ufeff".encode())
         assert "7,birth_date" in report.content.decode("utf-8-sig").replace("\r\n", "\n")

@@ -189,12 +189,14 @@ def _file_digest(path: Path) -> str:
 
 def start_run(
     session: Session, municipality_id: int, kind: str, layout_name: str, path: Path, *,
-    on_error: str, dry_run: bool, user_id: int | None,
+    on_error: str, dry_run: bool, user_id: int | None, file_name: str | None = None, file_sha256: str | None = None,
 ) -> ImportRun:
-    """The run record, committed at once so that an interrupted import leaves a trace."""
+    """The run record, committed at once so that an interrupted import leaves a trace.
+    ``file_name`` / ``file_sha256``: the name the user gave and the digest, when the caller has
+    them (an upload is stored under a name of its own and hashed while it is written)."""
     run = ImportRun(
-        municipality_id=municipality_id, kind=kind, layout_name=layout_name, file_name=path.name,
-        file_sha256=_file_digest(path), file_size=path.stat().st_size, on_error=on_error, dry_run=dry_run,
+        municipality_id=municipality_id, kind=kind, layout_name=layout_name, file_name=(file_name or path.name)[-200:],
+        file_sha256=file_sha256 or _file_digest(path), file_size=path.stat().st_size, on_error=on_error, dry_run=dry_run,
         status="running", host=socket.gethostname(), pid=os.getpid(), started_by_id=user_id,
     )
     session.add(run)
@@ -586,6 +588,8 @@ def import_file(
     geocode_after: bool = True,
     reader: str = "auto",
     defer_indexes: bool | None = None,
+    file_name: str | None = None,
+    file_sha256: str | None = None,
 ) -> ImportOutcome:
     """Import one file; see the module docstring. Commits (or rolls back) itself.
 
@@ -598,7 +602,8 @@ def import_file(
         raise ImportRefused(f"レイアウト {layout.name} は {layout.kind} 用です（{kind} の取込には使えません）")
     if on_error not in ("abort", "skip"):
         raise ImportRefused("--on-error は abort か skip です")
-    run = start_run(session, municipality.id, kind, layout.name, path, on_error=on_error, dry_run=dry_run, user_id=user_id)
+    run = start_run(session, municipality.id, kind, layout.name, path, on_error=on_error, dry_run=dry_run, user_id=user_id,
+                    file_name=file_name, file_sha256=file_sha256)
     run_id = run.id
     counts = {"rows": 0, "valid": 0, "invalid": 0, "warnings": 0}
     issues: list[Any] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import uuid
 from pathlib import Path
@@ -46,15 +47,17 @@ UPLOAD_DIR = REPO_ROOT / "var" / "uploads"
 RUNNER = JobRunner()
 
 
-def _store_upload(upload: UploadFile, path: Path) -> int:
-    """Write an uploaded file to ``path`` and return its number of lines (for the progress bar),
-    counted in the same pass: a register can be gigabytes, so it is not read back to count."""
+def _store_upload(upload: UploadFile, path: Path) -> tuple[int, str]:
+    """Write an uploaded file to ``path``; return its number of lines (for the progress bar) and
+    its SHA-256, both in the same pass: a register can be gigabytes, so it is not read back."""
     lines = 0
+    digest = hashlib.sha256()
     with path.open("wb") as out:
         for chunk in iter(lambda: upload.file.read(1 << 20), b""):
             out.write(chunk)
+            digest.update(chunk)
             lines += chunk.count(b"\n")
-    return max(lines, 1)
+    return max(lines, 1), digest.hexdigest()
 
 
 def _run_in_tenant(db: Session, ctx: RequestContext, run_id: int) -> ImportRun:
@@ -123,7 +126,7 @@ class ImportPages(Controller):
         dry_run = form_bool(data, "dry_run")
         UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
         stored = UPLOAD_DIR / f"{uuid.uuid4().hex}-{Path(upload.filename).name[-80:]}"
-        lines = _store_upload(upload, stored)
+        lines, sha256 = _store_upload(upload, stored)
         key = uuid.uuid4().hex
         engine = request.app.state.engine
         user_id, actor = ctx.user.id, ctx.actor
@@ -141,7 +144,7 @@ class ImportPages(Controller):
                 try:
                     outcome = imports.import_file(
                         session, target, kind, stored, layout, on_error=on_error, dry_run=dry_run,
-                        user_id=user_id, progress=on_rows,
+                        user_id=user_id, progress=on_rows, file_name=Path(upload.filename).name, file_sha256=sha256,
                     )
                     progress.run_id = outcome.run_id
                     record(session, actor, f"import.{kind}", "import_run", outcome.run_id,
