@@ -2,8 +2,8 @@
 
 Each function returns exactly what its ``ledgers.text`` counterpart returns (property-tested in
 tests/unit/test_import_keys.py); it takes a one-pass fast path when the result is provably a fixed
-point, and falls back to the reference implementation otherwise. The address key is fast in
-``ledgers.text`` itself: ``fast_address_key`` and ``cached_address_key`` are its names here.
+point, and falls back to the reference implementation otherwise. The address key has no twin
+here: ``ledgers.text.address_key`` has its fast path itself (``cached_address_key`` for imports).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from functools import lru_cache
 from operator import mul
 
 from ledgers.codes import is_valid_mod11
-from ledgers.text import address_key, cached_address_key, kana_key, name_key, to_fullwidth_kana
+from ledgers.text import kana_key, name_key, to_fullwidth_kana
 
-__all__ = ["fast_name_key", "fast_kana_key", "fast_fullwidth_kana", "fast_address_key", "cached_address_key", "mod11_ok"]
+__all__ = ["fast_name_key", "fast_kana_key", "fast_fullwidth_kana", "mod11_ok"]
 
 _WS_RE = re.compile(r"\s+")
 _HALFWIDTH_KANA_RE = re.compile("[\uff61-\uff9f]")
@@ -56,9 +56,6 @@ def fast_fullwidth_kana(s: str) -> str:
         return s
     return to_fullwidth_kana(s)
 
-
-# ledgers.text.address_key has its fast path itself (one implementation for the web and imports).
-fast_address_key = address_key
 
 _WEIGHTS = (2, 3, 4, 5, 6, 7) * 10
 _ZERO_SUMS = [48 * sum(_WEIGHTS[:n]) for n in range(len(_WEIGHTS) + 1)]

@@ -39,9 +39,10 @@ from importers import encoding as enc
 from importers.addresses import normalize_address
 from importers.dates import DateError, parse_date
 from importers.fields import FieldSpec, KindSpec
-from importers.keys import cached_address_key, fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
+from importers.keys import fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
 from importers.layout import Layout, LayoutError
 from ledgers.codes import is_valid_mod11, is_valid_my_number
+from ledgers.text import cached_address_key
 from ledgers.wareki import ERAS
 
 __all__ = ["read_rows", "RowReader", "Row", "Share", "can_share", "Issue", "ISSUE_REASONS", "is_valid_my_number"]
