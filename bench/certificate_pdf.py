@@ -3,7 +3,7 @@
     .venv/bin/python bench/certificate_pdf.py                    # 1,000 pages, one PDF, one process
     .venv/bin/python bench/certificate_pdf.py --pages 10000 --workers 2 --batch 500
 
-Views are built from the synthetic town of ledgers.demo_data (never real names). Prints pages per
+Views are built from the synthetic town of importers.synthetic_city (never real names). Prints pages per
 second for the batch, the latency of one single-page certificate, and the PDF size. With
 ``--out FILE`` the (first) batch PDF is written for inspection.
 """
@@ -30,7 +30,7 @@ from ledgers.certificates import (  # noqa: E402
     render_certificate,
     sample_seal_png,
 )
-from ledgers.demo_data import CITY_NAME, PREFECTURE, generate_city  # noqa: E402
+from importers.synthetic_city import CITY_NAME, PREFECTURE, generate_city  # noqa: E402
 
 DISASTER_DATE = date(2026, 11, 20)
 

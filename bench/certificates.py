@@ -49,17 +49,18 @@ from ledgers.certificates import render_batch  # noqa: E402
 from ledgers.certificates import services as certificates  # noqa: E402
 from ledgers.certificates.pdf import sample_seal_png  # noqa: E402
 from ledgers.damage import classify_ratio, rules_for  # noqa: E402
-from ledgers.demo_data import generate_city  # noqa: E402
+from importers.synthetic_city import generate_city  # noqa: E402
 from ledgers.disasters.models import Disaster  # noqa: E402
 from ledgers.disasters.services import DisasterInput, add_disaster  # noqa: E402
 from ledgers.households.models import VictimHousehold, VictimMember  # noqa: E402
 from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident  # noqa: E402
 from ledgers.surveys.models import Survey  # noqa: E402
-from ledgers.text import address_key, kana_key, name_key  # noqa: E402
+from core.addresses import address_key
+from core.text import kana_key, name_key  # noqa: E402
 from victim_support.accounts import services as accounts  # noqa: E402
 from victim_support.db import make_engine  # noqa: E402
 from victim_support.migrate import upgrade  # noqa: E402
-from victim_support.tenancy.services import add_municipality  # noqa: E402
+from core.tenancy import add_municipality  # noqa: E402
 
 PASSWORD = "bench-password-42"
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')

@@ -83,7 +83,7 @@ def new_database(backend: str) -> str:
     from sqlmodel import Session
 
     from victim_support.db import make_engine
-    from victim_support.tenancy.services import add_municipality
+    from core.tenancy import add_municipality
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -116,7 +116,7 @@ def child_import(url: str, path: str) -> dict:
     from importers.layout import load_preset
     from ledgers.registry.imports import import_file
     from victim_support.db import make_engine
-    from victim_support.tenancy.services import get_by_code
+    from core.tenancy import get_by_code
 
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
@@ -132,7 +132,7 @@ def child_native(url: str, path: str) -> dict:
     """The database's own bulk load of the same rows, prepared (parsed, converted) before the clock starts."""
     from importers.layout import load_preset
     from importers.pipeline import read_rows
-    from ledgers.clock import utcnow
+    from core.clock import utcnow
     from ledgers.registry.import_reader import SHAPES
     from victim_support.db import make_engine
 

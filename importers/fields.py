@@ -10,9 +10,9 @@ Types (what the pipeline does with the text of a column):
 ``key``      an identifier kept as text (家屋番号, 地番, codes), NFKC-normalised
 ``name``     氏名: 外字 map applied; ``<f>_raw`` as decoded; ``name_key`` for search
 ``kana``     フリガナ: half-width kana → full-width; ``<f>_raw``; ``kana_key``
-``address``  住所 / 所在: 外字 map; ``<f>_raw``; ``address_key`` (ledgers.text.address_key)
+``address``  住所 / 所在: 外字 map; ``<f>_raw``; ``address_key`` (core.text.address_key)
 ``text``     free text, 外字 map applied
-``date``     a date in the layout's ``date_style`` (importers.dates); ``<f>_raw``, ``<f>_unknown``,
+``date``     a date in the layout's ``date_style`` (core.wareki); ``<f>_raw``, ``<f>_unknown``,
              ``<f>_approx`` next to it
 ``int`` / ``float``   numbers; ``,`` separators, full-width digits and a leading ``△``/``▲`` (minus) accepted
 ``year``     a (fiscal) year: ``2026``, ``令和8``, ``R8``, ``令和8年度`` → 2026

@@ -1,9 +1,9 @@
-"""Fast equivalents of the ledgers.text search keys, for the import hot loop.
+"""Fast equivalents of the core.text search keys, for the import hot loop.
 
-Each function returns exactly what its ``ledgers.text`` counterpart returns (property-tested in
+Each function returns exactly what its ``core.text`` counterpart returns (property-tested in
 tests/unit/test_import_keys.py); it takes a one-pass fast path when the result is provably a fixed
 point, and falls back to the reference implementation otherwise. The address key has no twin
-here: ``ledgers.text.address_key`` has its fast path itself (``cached_address_key`` for imports).
+here: ``core.text.address_key`` has its fast path itself (``cached_address_key`` for imports).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import unicodedata
 from functools import lru_cache
 from operator import mul
 
-from ledgers.codes import is_valid_mod11
-from ledgers.text import kana_key, name_key, to_fullwidth_kana
+from core.codes import is_valid_mod11
+from core.text import kana_key, name_key, to_fullwidth_kana
 
 __all__ = ["fast_name_key", "fast_kana_key", "fast_fullwidth_kana", "mod11_ok"]
 
@@ -27,7 +27,7 @@ _IS_NFKC = unicodedata.is_normalized
 
 @lru_cache(maxsize=1 << 16)
 def fast_name_key(s: str) -> str:
-    """``ledgers.text.name_key``."""
+    """``core.text.name_key``."""
     k = _WS_RE.sub("", _NFKC("NFKC", s))
     if _IS_NFKC("NFKC", k):
         return k
@@ -39,7 +39,7 @@ _HIRAGANA_RE = re.compile("[\u3041-\u3096\u309d\u309e]")
 
 @lru_cache(maxsize=1 << 16)
 def fast_kana_key(s: str) -> str:
-    """``ledgers.text.kana_key``."""
+    """``core.text.kana_key``."""
     k = _NFKC("NFKC", s)
     if _HIRAGANA_RE.search(k):
         k = k.translate(_HIRA_TO_KATA)
@@ -51,7 +51,7 @@ def fast_kana_key(s: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def fast_fullwidth_kana(s: str) -> str:
-    """``ledgers.text.to_fullwidth_kana``."""
+    """``core.text.to_fullwidth_kana``."""
     if _HALFWIDTH_KANA_RE.search(s) is None:
         return s
     return to_fullwidth_kana(s)
@@ -62,7 +62,7 @@ _ZERO_SUMS = [48 * sum(_WEIGHTS[:n]) for n in range(len(_WEIGHTS) + 1)]
 
 
 def mod11_ok(number: str) -> bool:
-    """``ledgers.codes.is_valid_mod11`` for an ASCII digit string, without a Python loop."""
+    """``core.codes.is_valid_mod11`` for an ASCII digit string, without a Python loop."""
     n = len(number) - 1
     if n < 1 or n > len(_WEIGHTS):
         return is_valid_mod11(number)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importers.dates import DATE_STYLES
+from core.wareki import DATE_STYLES
 from importers.encoding import ENCODINGS, canonical_encoding
 from importers.fields import KINDS, KindSpec
 

@@ -11,12 +11,12 @@ does not fit the file raises ``LayoutError`` before any row is read; rows are th
 ``float``, ``bool``, ``list``), and next to them:
 
 * ``<f>_raw`` (as decoded, before the 外字 map) for name, kana and address fields and for dates;
-* ``name_key`` / ``kana_key`` / ``address_key``: search keys (ledgers.text);
+* ``name_key`` / ``kana_key`` / ``address_key``: search keys (core.text);
 * ``<f>_unknown`` and ``<f>_approx`` for dates (不詳 and non-calendar dates: value None);
 * ``has_gaiji`` (the row's text had 外字) and ``gaiji_unmapped`` (some are not in the 外字 map);
 * ``extra``: the columns the layout does not map, as text (csv: by header name, or ``column_N``);
 * residents: ``is_householder`` derived from 続柄 when not mapped; ``address`` with 方書 appended;
-* addresses: ``level``, ``match_key`` (importers.addresses), ``chome``.
+* addresses: ``level``, ``match_key`` (core.addresses), ``chome``.
 
 Every problem is an ``Issue`` (see ``ISSUE_REASONS``); ``row.ok`` is False when one is an error.
 Nothing is dropped silently: invalid rows are still yielded, with what could be read.
@@ -36,14 +36,14 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from importers import encoding as enc
-from importers.addresses import normalize_address
-from importers.dates import DateError, parse_date
+from core.addresses import normalize_address
+from core.wareki import DateError, parse_date
 from importers.fields import FieldSpec, KindSpec
 from importers.keys import fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
 from importers.layout import Layout, LayoutError
-from ledgers.codes import is_valid_mod11, is_valid_my_number
-from ledgers.text import cached_address_key
-from ledgers.wareki import ERAS
+from core.codes import is_valid_mod11, is_valid_my_number
+from core.addresses import cached_address_key
+from core.wareki import ERAS
 
 __all__ = ["read_rows", "RowReader", "Row", "Share", "can_share", "Issue", "ISSUE_REASONS", "is_valid_my_number"]
 

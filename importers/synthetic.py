@@ -1,4 +1,4 @@
-"""Synthetic ledger files in the preset layouts, from the fictional town of ``ledgers.demo_data``.
+"""Synthetic ledger files in the preset layouts, from the fictional town of ``importers.synthetic_city``.
 
     city = generate_city(3000, seed=1, with_gaiji=True)
     write_residents("residents.csv", city, n_invalid=5)              # chukan-residents, CP932
@@ -29,13 +29,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from importers.addresses import normalize_address
-from importers.dates import format_date
+from core.addresses import normalize_address
+from core.wareki import format_date
 from importers.encoding import canonical_encoding
 from importers.layout import Layout, load_preset
-from ledgers.demo_data import CityData, generate_city
-from ledgers.text import to_halfwidth_kana
-from ledgers.wareki import ERAS
+from importers.synthetic_city import CityData, generate_city
+from core.text import to_halfwidth_kana
+from core.wareki import ERAS
 
 __all__ = [
     "SyntheticFile",

@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from ledgers.errors import Conflict
+from core.errors import Conflict
 from victim_support.db import make_engine
 
 T = TypeVar("T")

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from ledgers.codes import municipality_check_digit
+from core.codes import municipality_check_digit
 from victim_support.accounts import services as accounts
 from victim_support.db import make_engine
 from victim_support.migrate import upgrade
-from victim_support.tenancy.models import Municipality
+from core.tenancy import Municipality
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -126,7 +126,7 @@ def random_municipality_code() -> str:
 
 
 def make_municipality(session: Session, name: str = "テスト市") -> Municipality:
-    from victim_support.tenancy.services import add_municipality, get_by_code
+    from core.tenancy import add_municipality, get_by_code
 
     while True:
         code = random_municipality_code()
@@ -153,7 +153,7 @@ def municipality(db) -> Municipality:
 def app(database_url, engine):
     """The web application on the test database (shared by the HTTP tests)."""
     from victim_support.app import create_app
-    from victim_support.settings import Settings
+    from core.settings import Settings
 
     return create_app(Settings(database_url=database_url), engine)
 

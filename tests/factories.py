@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ledgers.demo_data import generate_city
+from importers.synthetic_city import generate_city
 from ledgers.disasters.services import DisasterInput, add_disaster
 from ledgers.households import services as households
 from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident

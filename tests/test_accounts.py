@@ -11,12 +11,12 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from conftest import TEST_PASSWORD, make_municipality, make_user
-from ledgers.clock import today_jst, utcnow
+from core.clock import today_jst, utcnow
 from ledgers.disasters.services import DisasterInput, add_disaster
 from victim_support.accounts import security
 from victim_support.accounts import services as accounts
-from victim_support.accounts.models import ApiToken, User, UserSession
-from victim_support.settings import Settings
+from core.accounts import ApiToken, User, UserSession
+from core.settings import Settings
 
 SETTINGS = Settings()
 

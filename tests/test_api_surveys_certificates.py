@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from ledgers.certificates.models import Certificate, CertificateApplication
-from ledgers.clock import today_jst
+from core.clock import today_jst
 from ledgers.disasters.services import set_damage_rules_override
 from ledgers.registry.models import Dwelling
 from ledgers.surveys import services as surveys
@@ -23,7 +23,7 @@ from tests.factories import make_disaster, make_household, register_town
 from tests.webclient import csrf_of, login
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
-from victim_support.audit.models import AuditEntry
+from core.audit import AuditEntry
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from victim_support.audit import services as audit
-from victim_support.audit.models import AuditEntry, AuditHead
+from core import audit
+from core.audit import AuditEntry, AuditHead
 from victim_support.db import make_engine
 
 ACTOR = audit.Actor(user_id=None, username="試験者", home_municipality="011002", acting_municipality="011002")

@@ -11,16 +11,16 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from ledgers.codes import municipality_check_digit
+from core.codes import municipality_check_digit
 from tests.conftest import random_municipality_code
 from tests.factories import load_register, make_household
-from victim_support.accounts.models import Grant, User
+from core.accounts import Grant, User
 from victim_support.accounts.services import access_for, find_user, user_for_token
-from victim_support.audit.models import AuditEntry
+from core.audit import AuditEntry
 from victim_support.cli import main
 from victim_support.db import make_engine
 from victim_support.demo import DEMO_CODE, DEMO_PASSWORD
-from victim_support.tenancy.services import get_by_code
+from core.tenancy import get_by_code
 
 PASSWORD = "cli-pass-2026x"
 

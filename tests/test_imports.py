@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from importers.layout import load_layout
-from ledgers.codes import with_mod11
+from core.codes import with_mod11
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold
 from ledgers.registry import services as registry
@@ -342,7 +342,7 @@ def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_pat
     from sqlmodel import Session
 
     from victim_support.db import make_engine
-    from victim_support.tenancy.services import add_municipality
+    from core.tenancy import add_municipality
 
     engine = make_engine(fresh_database_url)
     with Session(engine) as session:
@@ -405,7 +405,7 @@ def test_admin_uploads_a_file_follows_progress_and_downloads_the_report(db, town
     from tests.webclient import csrf_of, login
     from tests.webclient import select as choose
     from victim_support.app import create_app
-    from victim_support.settings import Settings
+    from core.settings import Settings
 
     admin = make_user(db, town, "municipality_admin")
     staff = make_user(db, town, "staff")
@@ -464,7 +464,7 @@ def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(fres
 
     from ledgers.registry import imports
     from victim_support.db import make_engine
-    from victim_support.tenancy.services import add_municipality
+    from core.tenancy import add_municipality
 
     expected = {index.name for index in Resident.__table__.indexes if not index.unique}
     households = {index.name for index in RegisteredHousehold.__table__.indexes if not index.unique}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ledgers.disasters.services import DisasterInput, add_disaster
-from ledgers.errors import StaleEdit
+from core.errors import StaleEdit
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry.models import RegisteredHousehold, Resident
@@ -161,7 +161,7 @@ def test_edits_never_touch_the_basic_snapshot(db, engine, registered):
 
 
 def test_snapshot_and_keys_are_not_editable(db, registered):
-    from ledgers.errors import DomainError
+    from core.errors import DomainError
 
     for field in ("basic_snapshot", "victim_no", "version", "disaster_id", "municipality_id"):
         with pytest.raises(DomainError):

@@ -20,7 +20,7 @@ from ledgers.certificates import services as certificates
 from ledgers.certificates.models import Certificate, CertificateApplication, CertificateStatus
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.services import DisasterInput, add_disaster
-from ledgers.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 from ledgers.households import services as households
 from ledgers.registry.models import Dwelling, Occupancy
 from ledgers.surveys import services as surveys

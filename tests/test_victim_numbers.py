@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.services import DisasterInput, add_disaster
-from ledgers.errors import Conflict
+from core.errors import Conflict
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.households.services import HouseholdInput, MemberInput

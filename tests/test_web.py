@@ -15,8 +15,8 @@ from tests.factories import load_register, make_disaster, make_household
 from tests.webclient import SESSION_COOKIE, csrf_of, login, post_form
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
-from victim_support.audit.models import AuditEntry
-from victim_support.settings import Settings
+from core.audit import AuditEntry
+from core.settings import Settings
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.factories import make_disaster, register_town
 from tests.webclient import csrf_of, login, post_form
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
-from victim_support.audit.models import AuditEntry
+from core.audit import AuditEntry
 
 
 @pytest.fixture
@@ -200,7 +200,7 @@ def test_permissions_isolation_issuer_and_rule_override(client, setup, db):
         assert second.get(f"/surveys/dwellings/{s['dwelling'].id}").status_code == 404
     # admin: issuer with an uploaded seal, and the per-disaster rule override
     admin = make_user(db, s["m"], "municipality_admin", )
-    from victim_support.accounts.models import User
+    from core.accounts import User
 
     db.get(User, admin.id)
     with TestClient(client.app) as third:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import logging
 
 from litestar import Litestar, Request
@@ -17,7 +19,7 @@ from sqlalchemy import Engine
 
 from victim_support.accounts.services import csrf_token_for
 from victim_support.db import make_engine
-from victim_support.settings import Settings
+from core.settings import Settings
 from victim_support.web.context import PRE_SESSION_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, provide_db
 from victim_support.web.errors import EXCEPTION_HANDLERS
 from victim_support.web.server import on_startup
@@ -41,6 +43,16 @@ async def check_csrf(request: Request) -> None:
         )
 
 
+def asset_dir(name: str) -> Path:
+    """``static`` or ``templates``: inside the installed package (a wheel maps the checkout's top-level
+    ``templates/`` there), or at the top of the checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / name, package.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"{name}/ is missing from the installation ({package})")
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     from victim_support.web.api import API_CONTROLLERS
     from victim_support.web.pages import PAGE_CONTROLLERS
@@ -52,14 +64,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         route_handlers=[
             *PAGE_CONTROLLERS,
             *API_CONTROLLERS,
-            create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
+            create_static_files_router(path="/static", directories=[settings.static_dir or asset_dir("static")], include_in_schema=False),
         ],
         dependencies={"db": Provide(provide_db)},
         before_request=check_csrf,
         on_startup=[on_startup],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(
-            directory=settings.templates_dir,
+            directory=settings.templates_dir or asset_dir("templates"),
             engine=JinjaTemplateEngine,
             engine_callback=configure_environment,
         ),

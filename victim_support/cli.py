@@ -20,11 +20,11 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
-from ledgers.errors import DomainError
+from core.errors import DomainError
 from victim_support.accounts.services import AccountError
-from victim_support.audit.services import Actor, record
-from victim_support.settings import Settings
-from victim_support.tenancy.services import TenancyError
+from core.audit import Actor, record
+from core.settings import Settings
+from core.tenancy import TenancyError
 
 ROLES = ("system_admin", "municipality_admin", "staff", "surveyor", "viewer")
 KINDS = ("earthquake", "flood", "typhoon", "landslide", "fire", "other")
@@ -86,7 +86,7 @@ def _actor(acting: str = "", disaster: str = "") -> Actor:
 
 
 def _municipality(session: Session, code: str):  # noqa: ANN202
-    from victim_support.tenancy.services import get_by_code
+    from core.tenancy import get_by_code
 
     municipality = get_by_code(session, code.strip())
     if municipality is None:
@@ -203,7 +203,7 @@ def municipality() -> None:
 @click.option("--prefecture", default="", help="Prefecture name (都道府県).")
 def municipality_add(code: str, name: str, prefecture: str) -> None:
     """Add a municipality by its 6-digit code (地方公共団体コード, check digit verified)."""
-    from victim_support.tenancy.services import add_municipality
+    from core.tenancy import add_municipality
 
     with _session() as session:
         created = add_municipality(session, code, name, prefecture)
@@ -217,7 +217,7 @@ def municipality_add(code: str, name: str, prefecture: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def municipality_list(as_json: bool) -> None:
     """List municipalities."""
-    from victim_support.tenancy.services import list_municipalities
+    from core.tenancy import list_municipalities
 
     with _session() as session:
         rows = [{"code": m.code, "name": m.name, "prefecture": m.prefecture} for m in list_municipalities(session)]
@@ -334,9 +334,9 @@ def user_grant(username: str, role: str, municipality_code: str | None, disaster
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def user_list(municipality_code: str | None, as_json: bool) -> None:
     """List users with their home municipality and active grants."""
-    from victim_support.accounts.models import Grant, User
+    from core.accounts import Grant, User
     from victim_support.accounts.services import active_grants, is_locked
-    from victim_support.tenancy.models import Municipality
+    from core.tenancy import Municipality
 
     with _session() as session:
         from ledgers.disasters.models import Disaster
@@ -573,7 +573,7 @@ def _municipality_stats(session: Session, municipality, present: set[str]) -> di
 def stats(municipality_code: str | None, as_json: bool) -> None:
     """Counts per municipality: residents, households, disasters, victim households, ..."""
     import victim_support.models  # noqa: F401  (every table in the metadata)
-    from victim_support.tenancy.services import list_municipalities
+    from core.tenancy import list_municipalities
 
     with _session() as session:
         present = set(inspect(session.connection()).get_table_names())
@@ -598,7 +598,7 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the whole chain; exit 1 naming every modified or deleted entry."""
-    from victim_support.audit.services import verify
+    from core.audit import verify
 
     with _session() as session:
         count, problems = verify(session)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from victim_support.audit.services import record
+from core.audit import record
 
 KINDS = ("residents", "dwellings", "land", "tax", "addresses")
 REASON_LIMIT = 50  # report lines printed; the whole report stays in the database (import runs --report)
@@ -148,7 +148,7 @@ def gaiji_load(file: Path, municipality_code: str) -> None:
 def synth(directory: Path, size: int, seed: int, with_gaiji: bool, n_invalid: int, fixed: bool) -> None:
     """Write SYNTHETIC ledger files of an invented city in the preset layouts (for trials and tests)."""
     from importers import synthetic
-    from ledgers.demo_data import generate_city
+    from importers.synthetic_city import generate_city
 
     directory.mkdir(parents=True, exist_ok=True)
     city = generate_city(size, seed=seed, with_gaiji=with_gaiji)

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from ledgers.damage import rules as damage
-from ledgers.errors import DomainError
+from core.errors import DomainError
 
 
 def _error(message: str) -> click.ClickException:
@@ -214,7 +214,7 @@ def rules_damage_class(ratio: str | None, floor_ratio: str | None, parts: tuple[
                          f"（{damage.KINDS[kind]}の規則を指定してください）")
         chosen_by, day = "--rules", None
     else:
-        from ledgers.clock import today_jst
+        from core.clock import today_jst
 
         day = on.date() if on is not None else today_jst()
         ruleset = damage.rules_for(day, kind=kind)

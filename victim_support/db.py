@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from victim_support.settings import REPO_ROOT
+from core.settings import Settings
 
 
 def normalise_url(url: str) -> str:
@@ -33,12 +33,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL, relative paths taken from the repository root."""
+    """The database file of a SQLite URL, relative paths taken from ``Settings.home`` (the checkout or the current folder)."""
     parsed = make_url(normalise_url(url))
     if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
         return None
     path = Path(parsed.database)
-    return path if path.is_absolute() else REPO_ROOT / path
+    return Settings.from_env().resolve(path)
 
 
 def _sqlite_url(url: str) -> str:

@@ -1,6 +1,6 @@
 """Load a SYNTHETIC demo municipality (見本市, 架空県) for trying the system out.
 
-Everything loaded here is invented (see ``ledgers.demo_data``): the municipality code uses the
+Everything loaded here is invented (see ``importers.synthetic_city``): the municipality code uses the
 non-existent prefecture 99, and the demo password below is public. Never use the demo logins on a
 deployment that holds real data.
 
@@ -17,20 +17,21 @@ from datetime import date
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, SQLModel
 
-from ledgers import demo_data
-from ledgers.clock import utcnow
+from importers import synthetic_city as demo_data
+from core.clock import utcnow
 from ledgers.disasters.models import Disaster, DisasterKind
 from ledgers.disasters.services import DisasterInput, add_disaster, get_disaster
 from ledgers.households import services as households
 from ledgers.households.models import HouseholdStatus, MemberCondition, VictimHousehold
 from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident, ResidentStatus
 from ledgers.registry.services import count_rows
-from ledgers.text import address_key, contains_gaiji, kana_key, name_key
+from core.addresses import address_key
+from core.text import contains_gaiji, kana_key, name_key
 from victim_support.accounts import services as accounts
-from victim_support.accounts.models import ApiToken, Grant, Role, User, UserSession
-from victim_support.audit.services import Actor, record
-from victim_support.tenancy.models import Municipality
-from victim_support.tenancy.services import add_municipality, get_by_code
+from core.accounts import ApiToken, Grant, Role, User, UserSession
+from core.audit import Actor, record
+from core.tenancy import Municipality
+from core.tenancy import add_municipality, get_by_code
 
 DEMO_CODE = demo_data.MUNICIPALITY_CODE  # 99201x: prefecture 99 does not exist
 DEMO_NAME = demo_data.CITY_NAME  # 見本市 (みほん市)

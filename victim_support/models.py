@@ -17,9 +17,9 @@ from ledgers.registry.models import (
     Resident,
     TaxRecord,
 )
-from victim_support.accounts.models import ApiToken, Grant, User, UserSession
-from victim_support.audit.models import AuditEntry, AuditHead
-from victim_support.tenancy.models import Municipality
+from core.accounts import ApiToken, Grant, User, UserSession
+from core.audit import AuditEntry, AuditHead
+from core.tenancy import Municipality
 
 __all__ = [
     "Certificate",

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 
 
 class CertificateKind(str, enum.Enum):

@@ -20,7 +20,6 @@ import functools
 import hashlib
 import importlib.util
 import io
-import os
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -29,7 +28,8 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from ledgers.wareki import to_wareki
+from core.settings import Settings
+from core.wareki import to_wareki
 
 __all__ = [
     "DAMAGE_CLASSES",
@@ -181,7 +181,7 @@ def format_number(number: str | int) -> str:
 
 def find_font(explicit: str | None = None) -> Path:
     """The TrueType font file to embed: ``explicit``, then $VS_CERT_FONT, then a bundled one."""
-    for candidate in (explicit, os.environ.get(FONT_ENV)):
+    for candidate in (explicit, Settings.from_env().certificate_font):
         if candidate:
             path = Path(candidate)
             if not path.is_file():

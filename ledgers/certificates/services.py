@@ -21,10 +21,10 @@ from ledgers.certificates.models import (
     IssuerSetting,
 )
 from ledgers.certificates.pdf import DAMAGE_CLASSES, CertificateView, IssuerConfig, render_batch, render_certificate
-from ledgers.clock import today_jst, utcnow
+from core.clock import today_jst, utcnow
 from ledgers.damage import get_ruleset
 from ledgers.disasters.models import Disaster
-from ledgers.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from ledgers.households.models import VictimHousehold
 from ledgers.registry.models import Dwelling
 from ledgers.surveys import services as surveys

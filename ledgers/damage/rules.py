@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ledgers.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 
 __all__ = [
     "KINDS",

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 
 
 class DisasterKind(str, enum.Enum):

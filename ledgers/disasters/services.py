@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 from ledgers.disasters.models import Disaster, DisasterKind, DisasterStatus
-from ledgers.errors import Conflict, DomainError, NotFound, StaleEdit
+from core.errors import Conflict, DomainError, NotFound, StaleEdit
 
 NUMBER_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,19}$")
 KINDS = {k.value for k in DisasterKind}

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 
 
 class HouseholdStatus(str, enum.Enum):

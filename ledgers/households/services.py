@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel import Session
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 from ledgers.disasters.models import Disaster, DisasterStatus
-from ledgers.errors import Conflict, DomainError, NotFound, StaleEdit
+from core.errors import Conflict, DomainError, NotFound, StaleEdit
 from ledgers.households.models import (
     HouseholdStatus,
     MemberCondition,
@@ -28,7 +28,8 @@ from ledgers.registry.services import (
     resident_from_register_fields,
     resident_search_condition,
 )
-from ledgers.text import address_key, kana_key, name_key
+from core.addresses import address_key
+from core.text import kana_key, name_key
 
 STALE_MESSAGE = (
     "この世帯は、あなたが画面を開いた後に他の職員によって更新されています。"

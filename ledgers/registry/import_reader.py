@@ -32,6 +32,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings
+from gis.geocoding import point_key
+from importers.pipeline import Share, can_share, read_rows
 from ledgers.registry import mynumber
 
 RECORD_BATCH = 2000
@@ -187,8 +190,6 @@ def _tax_columns(values: dict[str, Any], _code: str) -> dict[str, Any]:
 
 
 def _address_columns(values: dict[str, Any], _code: str) -> dict[str, Any]:
-    from ledgers.registry.geocoding import point_key
-
     block = str(values.get("block") or "")
     level = values["level"]
     return {
@@ -339,8 +340,6 @@ def produce(
 
     With ``on_error="abort"``, records stop at the first invalid row (nothing will be written);
     the rest of the file is still read for the report."""
-    from importers.pipeline import Share, read_rows
-
     share = share or Share(block=RECORD_BATCH)
     block = share.block
     make = record_maker(kind, municipality_code)
@@ -426,7 +425,7 @@ class ReaderGone(RuntimeError):
 def choose_mode(path: Path, mode: str = "auto") -> str:
     """``process`` or ``inline``; ``VS_IMPORT_READER`` overrides ``auto`` (tests and benchmarks)."""
     if mode == "auto":
-        mode = os.environ.get("VS_IMPORT_READER", "auto")
+        mode = Settings.from_env().import_reader
     if mode not in READER_MODES:
         raise ValueError(f"reader mode must be one of {', '.join(READER_MODES)}")
     if mode == "auto":
@@ -439,8 +438,6 @@ def reader_count(layout: Any) -> int:
     can_share``). Each reads every line (cheap) and converts half of the rows (the costly part);
     the importing process writes. More readers would not help on the 2 cores a town hall's server
     usually has, and each holds the file's keys for the duplicate check."""
-    from importers.pipeline import can_share
-
     return 2 if can_share(layout) and (os.cpu_count() or 1) > 1 else 1
 
 
@@ -450,8 +447,6 @@ def read_batches(
 ) -> Iterator[RowsBatch | ReadDone]:
     """Batches of records in file order, read in this process or by reader processes (see
     ``choose_mode``); ``RowsBatch.invalid``/``warnings`` are running totals of the file."""
-    from importers.pipeline import Share
-
     args = (path, layout, dict(gaiji_map), kind, on_error, municipality_code)
     if choose_mode(path, mode) == "inline":
         yield from _merged([produce(*args, Share(block=RECORD_BATCH))])

@@ -15,33 +15,32 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import operator
 import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, Table, case, func, insert, literal, select, update
+from sqlalchemy import Index, Table, case, func, insert, literal, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
+from importers.pipeline import Issue
 from ledgers.registry import mynumber
+from ledgers.registry.bulk import bulk_insert, bulk_update, insert_records
 from ledgers.registry.import_reader import (
     SHAPES,
     RecordShape,
     RowsBatch,
-    iso_or_none,
-    json_text,
     read_batches,
     row_hash,
     text_of,
 )
+from ledgers.registry.locations import geocode_municipality, relink_occupancy
 from ledgers.registry.models import (
     AddressPoint,
     Dwelling,
@@ -110,63 +109,6 @@ SPECS: dict[str, KindSpec] = {
     "tax": KindSpec(TaxRecord.__table__, "tax_record", SHAPES["tax"]),
     "addresses": KindSpec(AddressPoint.__table__, "address_point", SHAPES["addresses"]),
 }
-
-
-# ---------------------------------------------------------------------------------- bulk writes
-
-
-def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows given as dicts (all with the same keys) through ``_insert_records``."""
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    json_columns = {c.name for c in table.c if c.type.__class__.__name__ == "JSON"}
-    sqlite = session.connection().dialect.name == "sqlite"
-    # Build each tuple in C (itemgetter), then convert only the few columns the driver cannot take
-    # as they are: JSON (both), dates and timestamps (SQLite; timestamps are usually one shared
-    # value: converted once).
-    getter = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    fixes = []
-    for index, name in enumerate(columns):
-        sample = next((row[name] for row in rows if row[name] is not None), None)
-        if name in json_columns:
-            fixes.append((index, json_text))
-        elif sqlite and isinstance(sample, datetime):
-            fixes.append((index, _sqlite_timestamp))
-        elif sqlite and isinstance(sample, date):
-            fixes.append((index, iso_or_none))
-    records = []
-    for row in rows:
-        values = getter(row)
-        if fixes:
-            values = list(values)
-            for index, fix in fixes:
-                values[index] = fix(values[index])
-            values = tuple(values)
-        records.append(values)
-    _insert_records(session, table, columns, records, {})
-
-
-@lru_cache(maxsize=64)
-def _sqlite_timestamp(value: datetime | None) -> str | None:
-    # the format SQLAlchemy itself writes for SQLite DateTime columns (naive UTC)
-    return None if value is None else value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def _bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """UPDATE rows by id (a few percent of the file in a diff import)."""
-    if not rows:
-        return
-    from sqlalchemy import bindparam
-
-    columns = [c for c in rows[0] if c != "id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values({c: bindparam(f"_v_{c}") for c in columns})
-    )
-    params = [{"_id": row["id"], **{f"_v_{c}": row[c] for c in columns}} for row in rows]
-    session.connection().execute(statement, params)
 
 
 # ---------------------------------------------------------------------------------- the run
@@ -295,7 +237,7 @@ class _Differ:
             columns = (*columns, "row_hash")
         else:
             records = [record[:-1] for record in records]
-        _insert_records(self.session, self.spec.table, columns, records, self.constants)
+        insert_records(self.session, self.spec.table, columns, records, self.constants)
         self.inserts = []
 
     def flush_changes(self) -> None:
@@ -337,8 +279,8 @@ class _Differ:
             if "last_run_id" in table.c:
                 values["last_run_id"] = self.run_id
             updates.append(values)
-        _bulk_update(self.session, table, updates)
-        _bulk_insert(self.session, RegisterChange.__table__, changes)
+        bulk_update(self.session, table, updates)
+        bulk_insert(self.session, RegisterChange.__table__, changes)
         self.changed = []
 
     def _change(self, key: str, column: str, old: str, new: str) -> dict[str, Any]:
@@ -354,38 +296,6 @@ class _Differ:
     def missing(self, residents_only: bool = False) -> list[tuple[Any, int]]:
         """(key, id) of the rows the file did not have."""
         return [(key, found[0]) for key, found in self.existing.items() if found[2] or not residents_only]
-
-
-def _insert_records(
-    session: Session, table: Table, columns: tuple[str, ...], records: list[tuple], constants: dict[str, Any],
-) -> None:
-    """Insert records (tuples in ``columns`` order) with the same ``constants`` on every row:
-    PostgreSQL COPY, SQLite executemany (the constants written into the statement once)."""
-    if not records:
-        return
-    connection = session.connection()
-    raw = connection.connection.driver_connection
-    names = ", ".join(f'"{c}"' for c in (*columns, *constants))
-    if connection.dialect.name == "postgresql":
-        tail = tuple(constants.values())
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            write = copy.write_row
-            for record in records:
-                write(record + tail)
-        return
-    marks = ", ".join(["?"] * len(columns) + [_sqlite_literal(v) for v in constants.values()])
-    raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', records)
-
-
-def _sqlite_literal(value: Any) -> str:
-    """A constant of our own (an id or a timestamp) as SQL text; never a value read from a file."""
-    if isinstance(value, bool) or value is None:
-        raise TypeError("not a constant this writer inlines")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        value = _sqlite_timestamp(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # Files at least this large into an empty table: build the table's search indexes after the load.
@@ -436,7 +346,7 @@ def _mark_removed_residents(differ: _Differ, as_of: date) -> int:
         for _key, row_id in gone
     ]
     for start in range(0, len(updates), BATCH):
-        _bulk_update(differ.session, table, updates[start : start + BATCH])
+        bulk_update(differ.session, table, updates[start : start + BATCH])
     if differ.touched is not None:
         ids = [row_id for _key, row_id in gone]
         for start in range(0, len(ids), BATCH):
@@ -444,7 +354,7 @@ def _mark_removed_residents(differ: _Differ, as_of: date) -> int:
                 select(table.c.household_no).where(table.c.id.in_(ids[start : start + BATCH]))).scalars())
     changes = [differ._change(key if isinstance(key, str) else key[0], "status", ResidentStatus.resident, ResidentStatus.removed) for key, _ in gone]
     for start in range(0, len(changes), BATCH):
-        _bulk_insert(differ.session, RegisterChange.__table__, changes[start : start + BATCH])
+        bulk_insert(differ.session, RegisterChange.__table__, changes[start : start + BATCH])
     return len(gone)
 
 
@@ -564,11 +474,11 @@ class _HouseholdSync:
                 )
                 self.changed += 1
         for start in range(0, len(inserts), BATCH):
-            _bulk_insert(self.session, self.table, inserts[start : start + BATCH])
+            bulk_insert(self.session, self.table, inserts[start : start + BATCH])
         for start in range(0, len(updates), BATCH):
-            _bulk_update(self.session, self.table, updates[start : start + BATCH])
+            bulk_update(self.session, self.table, updates[start : start + BATCH])
         for start in range(0, len(changes), BATCH):
-            _bulk_insert(self.session, RegisterChange.__table__, changes[start : start + BATCH])
+            bulk_insert(self.session, RegisterChange.__table__, changes[start : start + BATCH])
 
     def counts(self) -> dict[str, int]:
         return {"households_added": self.added, "households_changed": self.changed}
@@ -649,14 +559,10 @@ def import_file(
                 counts.update(_sync_households(session, municipality.id, run_id, differ.touched, bool(deferred)))
                 phase("households")
             if kind == "addresses" or (geocode_after and kind in ("residents", "dwellings")):
-                from ledgers.registry.geocoding import geocode_municipality
-
                 geo = geocode_municipality(session, municipality.id, only=None if kind == "addresses" else kind)
                 counts.update(geo.counts)
                 unmatched = geo.unmatched
             if kind in ("residents", "dwellings"):
-                from ledgers.registry.geocoding import relink_occupancy
-
                 counts["occupancy_links"] = relink_occupancy(session, municipality.id)
             phase("geocode_and_links")
             if dry_run:
@@ -673,8 +579,6 @@ def import_file(
         raise
     report = list(issues)
     if unmatched and outcome_status in ("succeeded", "checked"):
-        from importers.pipeline import Issue
-
         report.extend(
             Issue(0, "address", address, "住所が位置参照情報と一致しません（地図に表示できません）", "warning")
             for address in unmatched[: MAX_STORED_ISSUES]
@@ -695,7 +599,7 @@ def _finish_run(session: Session, run_id: int, status: str, counts: dict, issues
         for issue in issues
     ]
     for start in range(0, len(rows), BATCH):
-        _bulk_insert(session, ImportIssue.__table__, rows[start : start + BATCH])
+        bulk_insert(session, ImportIssue.__table__, rows[start : start + BATCH])
     session.commit()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 
 
 class ResidentStatus:

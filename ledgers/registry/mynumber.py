@@ -15,7 +15,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ledgers.codes import is_valid_my_number, my_number_check_digit
+from core.settings import Settings
+from core.codes import is_valid_my_number, my_number_check_digit
 
 __all__ = ["MASK", "decrypt", "encrypt", "fingerprint", "is_valid_my_number", "mask", "my_number_check_digit"]
 
@@ -29,14 +30,12 @@ def mask(value_present: bool) -> str:
 
 
 def _key_file() -> Path:
-    from victim_support.settings import REPO_ROOT  # the default var/ folder of the deployment
-
-    return Path(os.environ.get("VS_MY_NUMBER_KEY_FILE") or REPO_ROOT / "var" / "my_number.key")
+    return Settings.from_env().my_number_key_path
 
 
 @lru_cache(maxsize=1)
 def _key() -> bytes:
-    configured = os.environ.get("VS_MY_NUMBER_KEY")
+    configured = Settings.from_env().my_number_key
     if configured:
         key = base64.urlsafe_b64decode(configured)
     else:

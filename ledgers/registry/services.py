@@ -14,7 +14,8 @@ from ledgers.registry.models import (
     ResidentStatus,
     TaxRecord,
 )
-from ledgers.text import address_key, kana_key, looks_like_kana, name_key
+from core.addresses import address_key
+from core.text import kana_key, looks_like_kana, name_key
 
 
 def resident_search_condition(model, query: str):  # noqa: ANN001, ANN201

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 
 
 class SurveyKind(str, enum.Enum):

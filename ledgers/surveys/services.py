@@ -27,7 +27,7 @@ from ledgers.damage import (
 )
 from ledgers.damage.rules import Judgement, Ruleset
 from ledgers.disasters.models import Disaster
-from ledgers.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from ledgers.households.models import VictimHousehold
 from ledgers.registry.models import Dwelling, Occupancy
 from ledgers.surveys.models import SURVEY_KIND_LABELS, Survey, SurveyKind, SurveyPhoto, SurveyPlanItem

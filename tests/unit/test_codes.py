@@ -1,10 +1,10 @@
-"""Tests for ledgers.codes (地方公共団体コード and M11W2-7 check digits)."""
+"""Tests for core.codes (地方公共団体コード and M11W2-7 check digits)."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgers.codes import (
+from core.codes import (
     is_valid_mod11,
     is_valid_municipality_code,
     mod11_check_digit,

@@ -1,6 +1,6 @@
 """Damage-class rules (ledgers.damage.rules) and the `rules` CLI group.
 
-The expected tables below are written by hand from shared/domain/rules-and-formats.md §1, not
+The expected tables below are written by hand from the 運用指針 values (see docs/damage-rules.md), not
 computed from the data files, so a wrong threshold in a data file fails here. The data-driven
 tests additionally walk every band of every file, and a version without a hand-written table
 fails the coverage checks.
@@ -33,7 +33,7 @@ from ledgers.damage import (
     rules_for,
 )
 from ledgers.damage import rules as rules_module
-from ledgers.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from victim_support.cli_rules import rules as rules_cli
 
 D = Decimal
@@ -549,7 +549,7 @@ def test_cli_list(cli):
     for ruleset_id, status in EXPECTED_STATUS.items():
         row = next(line for line in lines if line.startswith(ruleset_id + " "))
         assert status in row.split()[3:5]  # valid_until is blank for the versions in force
-    assert "2021-03-01" in result.output and "0884akio.jp" in result.output
+    assert "2021-03-01" in result.output and "平成30年7月豪雨" in result.output  # the flood-2018 source is listed
     data = json.loads(cli("list", "--kind", "flood", "--json").output)
     assert [d["id"] for d in data] == ["flood-2018", "flood-2021-unverified", "flood-2022-naisui"]
     assert data[1]["verified"] is False and data[1]["unverified"]

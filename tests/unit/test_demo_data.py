@@ -1,4 +1,4 @@
-"""Tests for ledgers.demo_data (synthetic register of the fictional 見本市)."""
+"""Tests for importers.synthetic_city (synthetic register of the fictional 見本市)."""
 
 import re
 import time
@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from ledgers.codes import is_valid_mod11, is_valid_municipality_code
-from ledgers.demo_data import (
+from core.codes import is_valid_mod11, is_valid_municipality_code
+from importers.synthetic_city import (
     CITY_NAME,
     FEMALE_NAMES,
     MALE_NAMES,
@@ -17,8 +17,9 @@ from ledgers.demo_data import (
     CityData,
     generate_city,
 )
-from ledgers.text import address_key, contains_gaiji, looks_like_kana
-from ledgers.wareki import to_wareki
+from core.addresses import address_key
+from core.text import contains_gaiji, looks_like_kana
+from core.wareki import to_wareki
 
 RESIDENT_KEYS = {
     "atena_no", "household_no", "name", "name_kana", "birth_date", "birth_date_raw",

@@ -1,10 +1,10 @@
-"""importers.addresses: normalising and splitting addresses for geocoding."""
+"""core.addresses: normalising and splitting addresses for geocoding."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importers.addresses import AddressParts, normalize_address, town_key
+from core.addresses import AddressParts, normalize_address, town_key
 
 _KANJI = "〇一二三四五六七八九"
 

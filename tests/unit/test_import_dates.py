@@ -1,4 +1,4 @@
-"""importers.dates: ISO, yyyymmdd, 和暦 codes and text, non-calendar and 不詳 dates."""
+"""core.wareki: ISO, yyyymmdd, 和暦 codes and text, non-calendar and 不詳 dates."""
 
 import unicodedata
 from datetime import date
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importers.dates import (
+from core.wareki import (
     DATE_STYLES,
     DateError,
     format_date,

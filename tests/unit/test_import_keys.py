@@ -1,13 +1,13 @@
-"""importers.keys: the fast search keys return exactly what ledgers.text returns (the address key
-has its fast path in ledgers.text itself: tests/unit/test_text.py checks it against the plain steps)."""
+"""importers.keys: the fast search keys return exactly what core.text returns (the address key
+has its fast path in core.text itself: tests/unit/test_text.py checks it against the plain steps)."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importers.keys import fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
 from importers.pipeline import is_valid_my_number
-from ledgers.codes import is_valid_mod11, mod11_check_digit, with_mod11
-from ledgers.text import kana_key, name_key, to_fullwidth_kana
+from core.codes import is_valid_mod11, mod11_check_digit, with_mod11
+from core.text import kana_key, name_key, to_fullwidth_kana
 
 # characters that exercise the rules: kana (both widths, voiced marks), kanji numerals, units,
 # dashes, spaces, full-width forms, compatibility ideographs, PUA (外字)
@@ -53,7 +53,7 @@ def test_my_number_check_digit():
 
 @given(st.text(alphabet="アイウエオカガキギパピャュョッヴーヲン・「」、。ｱｶﾞabc山", max_size=20))
 def test_to_halfwidth_kana_inverts_to_fullwidth(s):
-    from ledgers.text import to_halfwidth_kana
+    from core.text import to_halfwidth_kana
 
     half = to_halfwidth_kana(s)
     assert to_fullwidth_kana(half) == to_fullwidth_kana(s)

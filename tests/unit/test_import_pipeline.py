@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from importers.layout import load_preset, parse_layout
 from importers.pipeline import ISSUE_REASONS, Issue, Row, read_rows
-from ledgers.codes import with_mod11
+from core.codes import with_mod11
 
 A1, A2, A3 = with_mod11("100000001"), with_mod11("100000002"), with_mod11("100000003")
 H1 = with_mod11("2000001")

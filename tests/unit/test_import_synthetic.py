@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from importers.addresses import normalize_address
+from core.addresses import normalize_address
 from importers.layout import load_preset
 from importers.pipeline import read_rows
 from importers.synthetic import (
@@ -16,8 +16,8 @@ from importers.synthetic import (
     write_residents,
     write_tax,
 )
-from ledgers.demo_data import generate_city
-from ledgers.text import contains_gaiji
+from importers.synthetic_city import generate_city
+from core.text import contains_gaiji
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for ledgers.text (search-key normalisation)."""
+"""Tests for core.text (search-key normalisation)."""
 
 import re
 import unicodedata
@@ -7,10 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgers import text
-from ledgers.text import (
-    address_key,
-    cached_address_key,
+from core import addresses as text
+from core.addresses import address_key, cached_address_key
+from core.text import (
     contains_gaiji,
     kana_key,
     kanji_to_int,

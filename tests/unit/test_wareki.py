@@ -1,4 +1,4 @@
-"""Tests for ledgers.wareki."""
+"""Tests for core.wareki."""
 
 from datetime import date, timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgers.wareki import ERAS, era_of, to_wareki, wareki_code
+from core.wareki import ERAS, era_of, to_wareki, wareki_code
 
 
 @pytest.mark.parametrize(

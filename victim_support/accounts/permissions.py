@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from victim_support.accounts.models import Role
+from core.accounts import Role
 
 ROLE_LABELS = {
     Role.system_admin.value: "システム管理者",

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import delete, or_, select
 from sqlmodel import Session
 
-from ledgers.clock import today_jst, utcnow
-from victim_support.accounts.models import ApiToken, Grant, Role, User, UserSession
+from core.clock import today_jst, utcnow
+from core.accounts import ApiToken, Grant, Role, User, UserSession
 from victim_support.accounts.permissions import ADMIN_ROLES, PERMISSIONS
 from victim_support.accounts.security import (
     hash_password,
@@ -18,8 +18,8 @@ from victim_support.accounts.security import (
     token_digest,
     verify_password,
 )
-from victim_support.settings import Settings
-from victim_support.tenancy.models import Municipality
+from core.settings import Settings
+from core.tenancy import Municipality
 
 
 class AccountError(ValueError):

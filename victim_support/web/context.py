@@ -12,12 +12,12 @@ from sqlmodel import Session
 
 from ledgers.disasters.models import Disaster
 from victim_support.accounts import services as accounts
-from victim_support.accounts.models import User, UserSession
+from core.accounts import User, UserSession
 from victim_support.accounts.security import token_digest
-from victim_support.audit.services import Actor
-from victim_support.settings import Settings
-from victim_support.tenancy.models import Municipality
-from victim_support.tenancy.services import get_by_code
+from core.audit import Actor
+from core.settings import Settings
+from core.tenancy import Municipality
+from core.tenancy import get_by_code
 
 SESSION_COOKIE = "vs_session"
 PRE_SESSION_COOKIE = "vs_pre"  # anonymous visitor (login form), for its CSRF token

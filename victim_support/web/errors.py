@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from ledgers.errors import DomainError
+from core.errors import DomainError
 from victim_support.web.context import LoginRequired
 
 log = logging.getLogger("victim_support")

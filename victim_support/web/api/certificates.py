@@ -24,9 +24,9 @@ from ledgers.certificates.schemas import (
     CertificateOut,
     HouseholdCertificates,
 )
-from ledgers.clock import today_jst
+from core.clock import today_jst
 from ledgers.disasters.models import Disaster
-from ledgers.errors import DomainError
+from core.errors import DomainError
 from ledgers.households.models import VictimHousehold
 from ledgers.registry.models import Dwelling
 from ledgers.surveys import services as surveys
@@ -42,7 +42,7 @@ from ledgers.surveys.schemas import (
     SurveyOut,
     SurveyProgressOut,
 )
-from victim_support.audit.services import record
+from core.audit import record
 from victim_support.web.api.ledger import LedgerApi
 from victim_support.web.context import RequestContext, provide_api_context
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.schemas import DamageRulesIn, DisasterIn, DisasterOut, EffectiveRules
-from ledgers.errors import DomainError
+from core.errors import DomainError
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.households.schemas import (
@@ -30,7 +30,7 @@ from ledgers.registry import services as registry
 from ledgers.registry.models import Resident
 from ledgers.registry.schemas import ResidentOut
 from ledgers.surveys.services import ruleset_for
-from victim_support.audit.services import record
+from core.audit import record
 from victim_support.web.context import RequestContext, enter_municipality, provide_api_context
 
 

@@ -15,10 +15,10 @@ from sqlmodel import Session
 from ledgers.disasters.services import list_disasters, require_disaster
 from victim_support.accounts import security
 from victim_support.accounts import services as accounts
-from victim_support.audit.services import Actor, record
-from victim_support.settings import Settings
-from victim_support.tenancy.models import Municipality
-from victim_support.tenancy.services import get_by_code
+from core.audit import Actor, record
+from core.settings import Settings
+from core.tenancy import Municipality
+from core.tenancy import get_by_code
 from victim_support.web.context import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,

@@ -20,11 +20,11 @@ from ledgers.certificates import services as certificates
 from ledgers.certificates.models import Certificate
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
-from ledgers.errors import DomainError
+from core.errors import DomainError
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold
 from ledgers.surveys import services as surveys
-from victim_support.audit.services import record
+from core.audit import record
 from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.pages.common import form_str, is_htmx, page
 from victim_support.web.pages.ledger import _acting_disaster, _household_in_tenant, _members_by_household

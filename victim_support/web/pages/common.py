@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
-from victim_support.settings import Settings
+from core.settings import Settings
 from victim_support.web.context import SESSION_COOKIE, RequestContext
 
 
@@ -45,7 +45,7 @@ def form_str(form: dict[str, Any], name: str) -> str:
 
 def form_date(form: dict[str, Any], name: str, label: str) -> date | None:
     """An ISO date from a form field, or a DomainError naming the field."""
-    from ledgers.errors import DomainError
+    from core.errors import DomainError
 
     value = form_str(form, name)
     if not value:

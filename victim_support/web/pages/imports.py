@@ -18,12 +18,12 @@ from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 from sqlmodel import Session
 
-from ledgers.errors import DomainError
+from core.errors import DomainError
 from ledgers.registry import imports
 from ledgers.registry.models import ImportRun
-from victim_support.audit.services import record
+from core.audit import record
 from victim_support.jobs import JobRunner
-from victim_support.settings import REPO_ROOT
+from core.settings import Settings
 from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.pages.common import form_bool, form_str, is_htmx, page
 
@@ -43,7 +43,6 @@ STATUS_LABELS = {
     "interrupted": "中断",
 }
 MAX_UPLOAD = 4 * 1024 * 1024 * 1024  # a whole city's register in one CSV
-UPLOAD_DIR = REPO_ROOT / "var" / "uploads"
 RUNNER = JobRunner()
 
 
@@ -106,8 +105,9 @@ class ImportPages(Controller):
         mapping = data.get("mapping")
         try:
             if isinstance(mapping, UploadFile) and mapping.filename:
-                UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-                mapping_path = UPLOAD_DIR / f"{uuid.uuid4().hex}-{Path(mapping.filename).name[-60:]}"
+                upload_dir = Settings.from_env().uploads
+                upload_dir.mkdir(parents=True, exist_ok=True)
+                mapping_path = upload_dir / f"{uuid.uuid4().hex}-{Path(mapping.filename).name[-60:]}"
                 mapping_path.write_bytes(mapping.file.read())
                 try:
                     layout = load_layout(mapping_path)
@@ -124,8 +124,9 @@ class ImportPages(Controller):
             raise DomainError("マッピングファイルは UTF-8 の TOML で用意してください", field="mapping") from None
         on_error = "skip" if form_str(data, "on_error") == "skip" else "abort"
         dry_run = form_bool(data, "dry_run")
-        UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-        stored = UPLOAD_DIR / f"{uuid.uuid4().hex}-{Path(upload.filename).name[-80:]}"
+        upload_dir = Settings.from_env().uploads
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        stored = upload_dir / f"{uuid.uuid4().hex}-{Path(upload.filename).name[-80:]}"
         lines, sha256 = _store_upload(upload, stored)
         key = uuid.uuid4().hex
         engine = request.app.state.engine
@@ -133,7 +134,7 @@ class ImportPages(Controller):
         municipality_id = municipality.id
 
         def work(progress) -> None:  # noqa: ANN001
-            from victim_support.tenancy.models import Municipality
+            from core.tenancy import Municipality
 
             with Session(engine, expire_on_commit=False) as session:
                 target = session.get(Municipality, municipality_id)

@@ -16,11 +16,11 @@ from sqlmodel import Session
 
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
-from ledgers.errors import DomainError, StaleEdit
+from core.errors import DomainError, StaleEdit
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry import services as registry
-from victim_support.audit.services import record
+from core.audit import record
 from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.pages.common import form_bool, form_date, form_str, is_htmx, page
 

@@ -3,7 +3,6 @@ printable survey sheet, and the tablet-sized entry page for surveyors in the fie
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,13 +15,13 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from ledgers.clock import today_jst
+from core.clock import today_jst
 from ledgers.damage import SURVEYS
-from ledgers.errors import DomainError
+from core.errors import DomainError
 from ledgers.surveys import services as surveys
 from ledgers.surveys.models import SURVEY_KIND_LABELS
-from victim_support.audit.services import record
-from victim_support.settings import REPO_ROOT
+from core.audit import record
+from core.settings import Settings
 from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.pages.common import form_bool, form_date, form_str, page
 from victim_support.web.pages.ledger import _acting_disaster
@@ -33,7 +32,7 @@ Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_
 
 def photo_dir() -> Path:
     """Where survey photos are stored (var/photos unless VS_PHOTO_DIR says otherwise)."""
-    return Path(os.environ.get("VS_PHOTO_DIR") or REPO_ROOT / "var" / "photos")
+    return Settings.from_env().photos
 
 
 def _as_list(value: Any) -> list[Any]:  # noqa: ANN401

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from ledgers.clock import utcnow
+from core.clock import utcnow
 
 
 class Role(str, enum.Enum):

@@ -1,4 +1,7 @@
-"""Japanese address normalisation and splitting, for geocoding against 位置参照情報.
+"""Japanese addresses, the one normaliser: a matching key for search (``address_key``) and the split into
+parts for geocoding against 位置参照情報 (``normalize_address``), on the same text steps.
+
+``address_key("桜町２丁目３番４号") == address_key("桜町二丁目3-4") == "桜町2-3-4"``
 
 ``normalize_address("架空県見本市桜町二丁目３番地４　ハイツ101")`` →
 ``AddressParts(prefecture="架空県", city="見本市", town="桜町", chome=2, block=3, lot=4, rest="ハイツ101")``.
@@ -31,9 +34,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ledgers.text import kanji_to_int
+from core.text import _fixed_point, _strip_ws, kanji_to_int
 
-__all__ = ["AddressParts", "normalize_address", "PREFECTURES", "town_key"]
+__all__ = ["AddressParts", "normalize_address", "PREFECTURES", "town_key", "address_key", "cached_address_key"]
 
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
@@ -71,16 +74,37 @@ class AddressParts:
 
 # ---------------------------------------------------------------------------------------------- text steps
 
+# Shared by both normalisers: dash-like characters (ー only between numerals, as a typed hyphen: 3ー4 / 三ー四)
+# and kanji numerals that are address numbers (before 丁目/番/号/-, after 丁目/番/-/の); town names with
+# numerals that are not address numbers (三田, 八丁堀, 九段) are left alone.
 _DASHES = "\u002d\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d\uff70"
 _DASH_RE = re.compile(f"[{re.escape(_DASHES)}]")
 _KNUM = "〇一二三四五六七八九十百千"
 _NUM_CLASS = "0-9" + _KNUM
 _CHOON_RE = re.compile(f"(?<=[{_NUM_CLASS}])ー(?=[{_NUM_CLASS}])")
-# kanji numerals that are address numbers (not those of town names like 三田, 八丁堀, 三番町)
-_KANJI_NUM_RE = re.compile(
-    f"(?:(?<=[{_NUM_CLASS}]-)|(?<=丁目)|(?<=番地)|(?<=番)|(?<=番地の)|(?<=番の)|(?<=[{_NUM_CLASS}]の))[{_KNUM}]+"
-    f"|[{_KNUM}]+(?=丁目|番(?!町)|号(?!室)|-)"
-)
+
+
+def _kanji_number_re(before_ban: str) -> re.Pattern[str]:
+    return re.compile(
+        f"(?:(?<=[{_NUM_CLASS}]-)|(?<=丁目)|(?<=番地)|(?<=番)|(?<=番地の)|(?<=番の)|(?<=[{_NUM_CLASS}]の))[{_KNUM}]+"
+        f"|[{_KNUM}]+(?=丁目|番{before_ban}|号(?!室)|-)"
+    )
+
+
+# The parser keeps 三番町 a town name (番 followed by 町 is not a 番地); the search key turns it into 3番町,
+# so that 一番町 and 1番町, typed either way, find each other.
+_PARTS_KANJI_NUM_RE = _kanji_number_re("(?!町)")
+_KANJI_NUM_RE = _kanji_number_re("")
+_kanji_value = lru_cache(maxsize=4096)(kanji_to_int)
+
+
+def _kanji_number(m: re.Match) -> str:
+    try:
+        return str(_kanji_value(m.group(0)))
+    except ValueError:
+        return m.group(0)
+
+
 _WS_RE = re.compile(r"\s+")
 _SPACED_DASH_RE = re.compile(r"(?<=\d) ?- ?(?=\d)")
 # spaces inside the number part: "桜町 2丁目 3番 4号", "桜町 2-3-4"; not "2-3-4 101" (101 is 方書)
@@ -95,13 +119,7 @@ _SEP_RE = re.compile(r"(?:-|の|之)(?=\d)")
 
 
 def _kanji_numbers(s: str) -> str:
-    def conv(m: re.Match) -> str:
-        try:
-            return str(kanji_to_int(m.group(0)))
-        except ValueError:
-            return m.group(0)
-
-    return _KANJI_NUM_RE.sub(conv, s)
+    return _PARTS_KANJI_NUM_RE.sub(_kanji_number, s)
 
 
 def _prepare(text: str) -> str:
@@ -123,14 +141,7 @@ _VARIANTS = str.maketrans({
 })
 _KE_RE = re.compile(r"(?<=[\u4e00-\u9fff])[ヶヵケがガ](?=[\u4e00-\u9fff])")
 _NO_RE = re.compile(r"(?<=[\u4e00-\u9fff])[のノ之](?=[\u4e00-\u9fff])")
-_ALL_KANJI_NUM_RE = re.compile(f"[{_KNUM}]+")
-
-
-def _kanji_run_to_digits(m: re.Match) -> str:
-    try:
-        return str(kanji_to_int(m.group(0)))
-    except ValueError:
-        return m.group(0)
+_ALL_KANJI_NUMERALS_RE = re.compile(f"[{_KNUM}]+")
 
 
 @lru_cache(maxsize=1 << 14)
@@ -144,7 +155,7 @@ def town_key(town: str) -> str:
     t = t.translate(_VARIANTS)
     t = _KE_RE.sub("ケ", t)
     t = _NO_RE.sub("ノ", t)
-    return _ALL_KANJI_NUM_RE.sub(_kanji_run_to_digits, t)
+    return _ALL_KANJI_NUMERALS_RE.sub(_kanji_number, t)
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -270,3 +281,116 @@ def normalize_address(
     if chome_towns is None:
         return _cached(text or "", city_tuple)
     return _parse(text or "", city_tuple, chome_towns)
+
+
+# ---------------------------------------------------------------------------------------------- search key
+
+def _then_dash(m: re.Match) -> str:
+    return m.group(1) + "-"
+
+
+def _number_only(m: re.Match) -> str:
+    return m.group(1)
+
+
+# (pattern, replacement, a unit the pattern needs: without it the substitution cannot change the text)
+_UNIT_RES = (
+    (re.compile(r"(\d+)丁目"), _then_dash, "丁目"),
+    (re.compile(r"(\d+)番地の?"), _then_dash, "番地"),
+    (re.compile(r"(\d+)番(?!町)の?"), _then_dash, "番"),
+    (re.compile(r"(\d+)号(?!室)"), _number_only, "号"),
+    (re.compile(r"(\d+)の(?=\d)"), _then_dash, "の"),
+)
+_MULTI_DASH_RE = re.compile(r"-{2,}")
+_DANGLING_DASH_RE = re.compile(r"(?<=\d)-(?!\d)")
+_NON_HYPHEN_DASH_RE = re.compile(f"[{re.escape(_DASHES.replace('-', ''))}]")
+_KANJI_NUM_CHAR_RE = re.compile(f"[{_KNUM}]")
+
+
+def _address_key_step(s: str) -> str:
+    # Each substitution is skipped when a cheap test shows it cannot change the text (the unit it
+    # rewrites is absent, …): an import keys hundreds of thousands of addresses.
+    s = unicodedata.normalize("NFKC", s)
+    if " " in s or not s.isprintable():  # every \s character is " " or non-printable
+        s = _strip_ws(s)
+    if _NON_HYPHEN_DASH_RE.search(s):  # "-" -> "-" is a no-op
+        s = _DASH_RE.sub("-", s)
+    if "ー" in s:
+        s = _CHOON_RE.sub("-", s)
+    if _KANJI_NUM_CHAR_RE.search(s) and ("丁目" in s or "番" in s or "号" in s or "-" in s or "の" in s):
+        s = _KANJI_NUM_RE.sub(_kanji_number, s)  # every match needs one of those next to it
+    for rx, repl, unit in _UNIT_RES:
+        if unit in s:
+            s = rx.sub(repl, s)
+    if "--" in s:
+        s = _MULTI_DASH_RE.sub("-", s)
+    if "-" in s:
+        s = _DANGLING_DASH_RE.sub("", s)
+    return s
+
+
+# Exact shortcut for the usual shape of a register address, A = T + [K 丁目] + B 番 + L 号, optionally
+# followed by whitespace and a 方書 R:
+#   T  a town part with no whitespace, digit (\d), dash, ー, kanji numeral, nor any of 丁 目 番 号 の 之,
+#      and already NFKC (so no step of address_key can touch it, nor see it as context);
+#   K  kanji numerals (→ str(kanji_to_int(K)), as _KANJI_NUM_RE does before 丁目) or ASCII digits (kept);
+#   B, L  ASCII digits (kept as written).
+# Pass 1 of _address_key_step on A gives T + K' + "-" + B + "-" + L (丁目 → "-", 番 → "-", 号 → ""), and
+# pass 2 changes nothing, so address_key(A) = T + K' + "-" + B + "-" + L.
+# With a 方書: the whitespace goes; R's first character must be a letter (Unicode L* except the
+# modifier letters ー ﾞ ﾟ) that is not a kanji numeral nor 丁 番 号 の 之. Then no pattern can match across
+# the boundary (every pattern that looks left needs a dash, 丁目, 番, の or a numeral before the
+# position; every number pattern needs a digit or unit right after A's last digit; 号(?!室) needs R not
+# to start with 室), NFKC cannot compose across it (A ends with 号), so address_key(A + ws + R) =
+# address_key(A) + address_key(R).
+# tests/unit/test_text.py checks both equalities against the plain steps on generated addresses.
+_SIMPLE_ADDRESS_RE = re.compile(
+    r"([^\s\d\-〇一二三四五六七八九十百千ー丁目番号の之]+?)"
+    r"(?:([〇一二三四五六七八九十百千]+|[0-9]+)丁目)?"
+    r"([0-9]+)番([0-9]+)号"
+    r"(?:\s+(.+))?",
+    re.DOTALL,
+)
+_DANGEROUS_START = frozenset("〇一二三四五六七八九十百千丁番号の之室")
+
+
+def _safe_start(c: str) -> bool:
+    """A 方書 may start with ``c`` (a letter, already NFKC, not a numeral/unit, not 室 (号室))."""
+    return (
+        unicodedata.category(c) in ("Lo", "Lu", "Ll", "Lt")
+        and c not in _DANGEROUS_START
+        and unicodedata.is_normalized("NFKC", c)
+    )
+
+
+def address_key(s: str) -> str:
+    """Key for matching addresses typed in different ways.
+
+    Steps: NFKC; remove whitespace; unify hyphen-like characters to "-"
+    (ー only between numerals); convert kanji numerals that are address
+    numbers to ASCII; rewrite "N丁目M番K号", "N番地M", "N番地のM", "NのM"
+    into "N-M-K"; drop a dangling "-" after a number. Repeated until the
+    key stops changing, with a one-pass shortcut for the usual register shape.
+
+    >>> address_key("桜町２丁目３番４号") == address_key("桜町二丁目3-4") == "桜町2-3-4"
+    True
+    """
+    m = _SIMPLE_ADDRESS_RE.fullmatch(s)
+    if m is not None:
+        town, chome, block, lot, rest = m.groups()
+        if (
+            unicodedata.is_normalized("NFKC", town)
+            and not _NON_HYPHEN_DASH_RE.search(town)
+            and (rest is None or (_safe_start(rest[0]) and not rest[0].isspace()))
+        ):
+            if chome is None:
+                head = f"{town}{block}-{lot}"
+            else:
+                number = chome if chome.isascii() else str(_kanji_value(chome))
+                head = f"{town}{number}-{block}-{lot}"
+            return head if rest is None else head + cached_address_key(rest)
+    return _fixed_point(_address_key_step, s)
+
+
+cached_address_key = lru_cache(maxsize=1 << 17)(address_key)
+"""``address_key`` with a cache, for imports (neighbours in a register share addresses and 方書)."""

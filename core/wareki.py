@@ -1,4 +1,9 @@
-"""Dates of municipal ledgers: ISO, yyyymmdd, 和暦 codes and 和暦 text, incl. non-calendar and 不詳 dates.
+"""和暦 (Japanese era dates), the one module: eras, formatting, and reading the dates of municipal ledgers
+(ISO, yyyymmdd, 和暦 codes and 和暦 text, incl. non-calendar and 不詳 dates).
+
+Formatting: ``to_wareki`` (``令和8年11月24日``), ``to_wareki_text``, ``to_wareki_code``, ``to_wareki_short``.
+
+Reading: ``parse_date(text, style)``.
 
 Styles (the ``date_style`` of a layout):
 
@@ -33,10 +38,14 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from ledgers.text import kanji_to_int
-from ledgers.wareki import ERAS, Era, era_of
+from core.text import kanji_to_int
 
 __all__ = [
+    "Era",
+    "ERAS",
+    "era_of",
+    "to_wareki",
+    "wareki_code",
     "DATE_STYLES",
     "DateError",
     "ParsedDate",
@@ -79,6 +88,33 @@ class ParsedDate:
 
 
 # ---------------------------------------------------------------------------------------------- eras
+
+
+@dataclass(frozen=True)
+class Era:
+    code: int  # 1-digit era code used in 住基-style date codes (1=明治 .. 5=令和)
+    name: str
+    start: date  # first day of the era (Gregorian)
+    offset: int  # Gregorian year = era year + offset
+
+
+# Oldest first.
+ERAS: tuple[Era, ...] = (
+    Era(1, "明治", date(1868, 1, 25), 1867),
+    Era(2, "大正", date(1912, 7, 30), 1911),
+    Era(3, "昭和", date(1926, 12, 25), 1925),
+    Era(4, "平成", date(1989, 1, 8), 1988),
+    Era(5, "令和", date(2019, 5, 1), 2018),
+)
+
+
+def era_of(d: date) -> tuple[Era, int]:
+    """Return ``(era, era_year)`` for ``d``. Raises ``ValueError`` before 明治."""
+    for era in reversed(ERAS):
+        if d >= era.start:
+            return era, d.year - era.offset
+    raise ValueError(f"{d.isoformat()} is before 明治 (1868-01-25); not supported")
+
 
 _ERA_KEYS: dict[str, Era] = {}
 for _era, _short, _letter in zip(ERAS, "明大昭平令", "MTSHR"):
@@ -130,6 +166,16 @@ def to_wareki_text(d: date, *, kanji: bool = False, gannen: bool = True) -> str:
     num = _kanji_numeral if kanji else str
     y = "元" if (year == 1 and gannen) else num(year)
     return f"{era.name}{y}年{num(d.month)}月{num(d.day)}日"
+
+
+def to_wareki(d: date) -> str:
+    """``d`` as written on certificates: ``令和8年11月24日``; era year 1 is ``元`` (``令和元年5月1日``)."""
+    return to_wareki_text(d)
+
+
+def wareki_code(d: date) -> str:
+    """7-character code: era code (1 明治 .. 5 令和) + YYMMDD, e.g. 2026-11-24 → ``5081124``."""
+    return to_wareki_code(d, 1)
 
 
 def to_wareki_short(d: date, sep: str = ".", *, pad: bool = False) -> str:

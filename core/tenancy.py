@@ -1,12 +1,24 @@
-"""Municipalities (tenants)."""
+"""Municipalities (地方公共団体): the tenant every personal-data row belongs to, and adding/finding them."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import Session
+from datetime import datetime
 
-from ledgers.codes import is_valid_municipality_code
-from victim_support.tenancy.models import Municipality
+from sqlalchemy import select
+from sqlmodel import Field, Session, SQLModel
+
+from core.clock import utcnow
+from core.codes import is_valid_municipality_code
+
+
+class Municipality(SQLModel, table=True):
+    """A tenant, keyed by its 6-digit 地方公共団体コード (with check digit)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=6, unique=True, index=True)
+    name: str = Field(max_length=60)
+    prefecture: str = Field(default="", max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class TenancyError(ValueError):

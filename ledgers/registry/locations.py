@@ -1,9 +1,5 @@
-"""Geocoding through the imported address registry (位置参照情報), and dwelling occupancy by address.
-
-Addresses are matched by normalised parts (町名, 丁目, 街区, 号), so 桜町2-3-4, 桜町２丁目３番４号 and
-桜町二丁目3-4 are the same place. Each resident and dwelling records the level it matched at:
-``block`` (街区), ``town`` (大字・町丁目) or ``none``; the unmatched addresses are listed.
-"""
+"""Locations of the peacetime ledgers: geocode residents and dwellings through the imported address
+registry (位置参照情報, matched by ``gis.geocoding``), and link 世帯 to the dwellings at their address."""
 
 from __future__ import annotations
 
@@ -12,6 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
+from core.clock import utcnow
+from gis.geocoding import Points, locate, lot_key, normalize_address
+from ledgers.registry.bulk import bulk_insert
 from ledgers.registry.models import AddressPoint, Dwelling, Occupancy, RegisteredHousehold, Resident
 
 MAX_UNMATCHED = 1000
@@ -23,28 +22,8 @@ class GeocodeResult:
     unmatched: list[str] = field(default_factory=list)
 
 
-def _parts(address: str):  # noqa: ANN202
-    from importers.addresses import normalize_address
-
-    return normalize_address(address)
-
-
-def point_key(town: str, block: str, level: str) -> str:
-    """The match key of a 位置参照情報 point: its 町丁目 (and 街区 at block level)."""
-    text = town + (f"{block}番" if level == "block" and block else "")
-    return _parts(text).match_key(level)
-
-
-def lot_key(address: str, parts=None) -> str | None:  # noqa: ANN001
-    """Town + 丁目 + 街区 + 号 of an address (without 方書), or None when it has no 街区/号."""
-    parts = parts or _parts(address)
-    if not parts.town or parts.block is None:
-        return None
-    return f"{parts.match_key('block')}|{parts.lot if parts.lot is not None else ''}"
-
-
-def _load_points(session: Session, municipality_id: int) -> dict[str, dict[str, tuple[float, float]]]:
-    points: dict[str, dict[str, tuple[float, float]]] = {"block": {}, "town": {}}
+def _load_points(session: Session, municipality_id: int) -> Points:
+    points: Points = {"block": {}, "town": {}}
     for level, key, lat, lon in session.execute(
         select(AddressPoint.level, AddressPoint.match_key, AddressPoint.lat, AddressPoint.lon).where(
             AddressPoint.municipality_id == municipality_id
@@ -52,17 +31,6 @@ def _load_points(session: Session, municipality_id: int) -> dict[str, dict[str, 
     ):
         points.setdefault(level, {})[key] = (lat, lon)
     return points
-
-
-def locate(points: dict[str, dict[str, tuple[float, float]]], address: str) -> tuple[str, float | None, float | None]:
-    """(level, lat, lon) of an address: the finest level that matches, else ("none", None, None)."""
-    parts = _parts(address)
-    for level in ("block", "town"):
-        key = parts.match_key(level)
-        if key and key in points.get(level, {}):
-            lat, lon = points[level][key]
-            return level, lat, lon
-    return "none", None, None
 
 
 def geocode_municipality(session: Session, municipality_id: int, only: str | None = None) -> GeocodeResult:
@@ -134,7 +102,7 @@ def relink_occupancy(session: Session, municipality_id: int) -> int:
             RegisteredHousehold.municipality_id == municipality_id
         )
     ):
-        parts = _parts(address)
+        parts = normalize_address(address)
         key = lot_key(address, parts)
         for dwelling_id in by_lot.get(key, []) if key else []:
             wanted.add((household_no, dwelling_id))
@@ -148,9 +116,6 @@ def relink_occupancy(session: Session, municipality_id: int) -> int:
                 Occupancy.dwelling_id == dwelling_id,
             )
         )
-    from ledgers.clock import utcnow
-    from ledgers.registry.imports import _bulk_insert
-
     now = utcnow()
     new = [
         {"municipality_id": municipality_id, "household_no": h, "dwelling_id": d, "unit": units[(h, d)][:100],
@@ -158,5 +123,5 @@ def relink_occupancy(session: Session, municipality_id: int) -> int:
         for (h, d) in sorted(wanted) if (h, d) not in existing
     ]
     for start in range(0, len(new), 5000):
-        _bulk_insert(session, Occupancy.__table__, new[start : start + 5000])
+        bulk_insert(session, Occupancy.__table__, new[start : start + 5000])
     return len(wanted)

@@ -19,8 +19,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ledgers.codes import municipality_check_digit, with_mod11
-from ledgers.wareki import era_of, to_wareki
+from core.codes import municipality_check_digit, with_mod11
+from core.wareki import era_of, to_wareki
 
 __all__ = [
     "PREFECTURE",
