@@ -34,7 +34,7 @@ from ledgers.damage import (
 )
 from ledgers.damage import rules as rules_module
 from core.errors import DomainError, NotFound
-from victim_support.cli_rules import rules as rules_cli
+from victim_support.cli.rules import rules as rules_cli
 
 D = Decimal
 RULESETS = load_rulesets()

@@ -21,12 +21,10 @@ import click
 
 from ledgers.damage import rules as damage
 from core.errors import DomainError
+from victim_support.cli.common import CliError, echo_table
 
 
 def _error(message: str) -> click.ClickException:
-    # Imported late: victim_support.cli may import this module at its top.
-    from victim_support.cli import CliError
-
     return CliError(message)
 
 
@@ -42,12 +40,6 @@ class RulesGroup(click.Group):
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def _echo_table(headers: list[str], rows: list[list[Any]]) -> None:
-    from victim_support.cli import _echo_table as echo_table
-
-    echo_table(headers, rows)
 
 
 def _flag(verified: bool | None) -> str:
@@ -90,7 +82,7 @@ def rules_list(kind: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json([_summary(r) for r in rows])
         return
-    _echo_table(["id", "kind", "valid_from", "valid_until", "verified", "title", "source"],
+    echo_table(["id", "kind", "valid_from", "valid_until", "verified", "title", "source"],
                 [[r.id, r.kind, r.valid_from.isoformat(), r.valid_until.isoformat() if r.valid_until else "",
                   r.status, r.title, r.source] for r in rows])
 
@@ -140,7 +132,7 @@ def rules_show(version: str, as_json: bool) -> None:
             span = f">= {lower}" if not upper else f"{start} – <{upper}"
             lines.append([band.damage_class, ruleset.label(band.damage_class), span, _flag(band.verified)])
             upper = lower
-        _echo_table(["class", "label", "range", "verified"], lines)
+        echo_table(["class", "label", "range", "verified"], lines)
 
     if ruleset.ratio_bands:
         bands("損害割合 (ratio):", ruleset.ratio_bands, "%")
@@ -150,7 +142,7 @@ def rules_show(version: str, as_json: bool) -> None:
         click.echo("")
         click.echo(f"部位別構成比 {table.structure} ({table.structure_label}), {table.survey} "
                    f"({damage.SURVEYS[table.survey]}), {_flag(table.verified)}: {table.source}")
-        _echo_table(["part", "label", "weight"], [[p.code, p.label, f"{p.weight}%"] for p in table.parts])
+        echo_table(["part", "label", "weight"], [[p.code, p.label, f"{p.weight}%"] for p in table.parts])
     for table in ruleset.flood:
         bands(f"浸水深 {table.condition} ({damage.FLOOD_CONDITIONS[table.condition]}; {table.scope}), "
               f"{_flag(table.verified)}: {table.source}", table.bands, " m", above_zero=True)

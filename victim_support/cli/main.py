@@ -7,134 +7,35 @@ ends with one line ``error: ...`` on stderr and a non-zero exit, never a traceba
 
 from __future__ import annotations
 
-import json
 import sys
-import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 import click
 from sqlalchemy import func, inspect, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
-from core.errors import DomainError
-from victim_support.accounts.services import AccountError
-from core.audit import Actor, record
-from core.settings import Settings
-from core.tenancy import TenancyError
+from core.accounts import Role
+from core.audit import record
+from ledgers.disasters.models import DisasterKind
+from victim_support.cli.common import (
+    DATE,
+    CliError,
+    VictimSupportGroup,
+    actor,
+    database_url,
+    date_of,
+    echo_json,
+    echo_table,
+    municipality_of,
+    session_scope,
+    user_of,
+)
+from victim_support.cli.imports import gaiji, import_command, import_report, layouts_command, synth
+from victim_support.cli.rules import rules
 
-ROLES = ("system_admin", "municipality_admin", "staff", "surveyor", "viewer")
-KINDS = ("earthquake", "flood", "typhoon", "landslide", "fire", "other")
-CLI_ACTOR_NAME = "cli"
-
-
-class CliError(click.ClickException):
-    """A refused command: one line on stderr, exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:  # noqa: ANN001
-        click.echo(f"error: {self.format_message()}", err=True, file=file)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-class VictimSupportGroup(click.Group):
-    """The top group: turns refused operations and database errors into one-line errors."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (DomainError, AccountError, TenancyError) as exc:
-            raise CliError(str(exc)) from None
-        except SQLAlchemyError as exc:
-            hint = ""
-            if "no such table" in str(exc) or "does not exist" in str(exc):
-                hint = " (run `victim-support db upgrade` first?)"
-            raise CliError(f"database error: {_first_line(exc)}{hint}") from None
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _database_url() -> str:
-    return Settings.from_env().database_url
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session for one command; the command commits, anything else is rolled back."""
-    from victim_support.db import make_engine
-
-    engine = make_engine(_database_url())
-    session = Session(engine, expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()  # rolls back whatever was not committed; loaded objects stay readable
-        engine.dispose()
-
-
-def _actor(acting: str = "", disaster: str = "") -> Actor:
-    return Actor(username=CLI_ACTOR_NAME, acting_municipality=acting, disaster_number=disaster)
-
-
-def _municipality(session: Session, code: str):  # noqa: ANN202
-    from core.tenancy import get_by_code
-
-    municipality = get_by_code(session, code.strip())
-    if municipality is None:
-        raise CliError(f"地方公共団体コード {code} の団体は登録されていません")
-    return municipality
-
-
-def _user(session: Session, username: str):  # noqa: ANN202
-    from victim_support.accounts.services import find_user
-
-    user = find_user(session, username.strip())
-    if user is None:
-        raise CliError(f"ユーザー {username} はありません")
-    return user
-
-
-def _date(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
-
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _echo_table(headers: list[str], rows: list[list[Any]]) -> None:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(headers)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v + " " * (w - _width(v)) for v, w in zip(values, widths)).rstrip()
-
-    click.echo(line(headers))
-    click.echo(line(["-" * w for w in widths]))
-    for row in cells:
-        click.echo(line(row))
+ROLES = tuple(role.value for role in Role)
+DISASTER_KINDS = tuple(kind.value for kind in DisasterKind)
 
 
 # ---------------------------------------------------------------- main group
@@ -173,14 +74,14 @@ def db_upgrade(revision: str) -> None:
     """Create or upgrade the schema to the latest revision."""
     from victim_support.migrate import upgrade
 
-    upgrade(_database_url(), revision)
+    upgrade(database_url(), revision)
     click.echo(f"database is at revision {_current() or '(none)'}")
 
 
 def _current() -> str | None:
     from victim_support.migrate import current_revision
 
-    return current_revision(_database_url())
+    return current_revision(database_url())
 
 
 @db.command("current")
@@ -205,9 +106,9 @@ def municipality_add(code: str, name: str, prefecture: str) -> None:
     """Add a municipality by its 6-digit code (地方公共団体コード, check digit verified)."""
     from core.tenancy import add_municipality
 
-    with _session() as session:
+    with session_scope() as session:
         created = add_municipality(session, code, name, prefecture)
-        record(session, _actor(created.code), "municipality.add", "municipality", created.code,
+        record(session, actor(created.code), "municipality.add", "municipality", created.code,
                {"name": created.name, "prefecture": created.prefecture})
         session.commit()
         click.echo(f"added municipality {created.code} {created.name}")
@@ -219,12 +120,12 @@ def municipality_list(as_json: bool) -> None:
     """List municipalities."""
     from core.tenancy import list_municipalities
 
-    with _session() as session:
+    with session_scope() as session:
         rows = [{"code": m.code, "name": m.name, "prefecture": m.prefecture} for m in list_municipalities(session)]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
-    _echo_table(["code", "name", "prefecture"], [[m["code"], m["name"], m["prefecture"]] for m in rows])
+    echo_table(["code", "name", "prefecture"], [[m["code"], m["name"], m["prefecture"]] for m in rows])
 
 
 # ---------------------------------------------------------------- users
@@ -257,7 +158,7 @@ def _grant(session: Session, target, role: str, municipality_code: str | None, d
     if role != "system_admin" or municipality_code:
         if not municipality_code:
             raise CliError(f"役割 {role} には --municipality（対象の団体）が必要です")
-        grant_municipality = _municipality(session, municipality_code)
+        grant_municipality = municipality_of(session, municipality_code)
     if role == "system_admin":
         grant_municipality = None  # system administrators act for every municipality
     disaster_id = None
@@ -270,7 +171,7 @@ def _grant(session: Session, target, role: str, municipality_code: str | None, d
         valid_from=valid_from, valid_until=valid_until, agreement=agreement,
     )
     code = grant_municipality.code if grant_municipality else ""
-    record(session, _actor(code, disaster_number or ""), "grant.add", "user", target.username,
+    record(session, actor(code, disaster_number or ""), "grant.add", "user", target.username,
            {"role": role, "municipality": code or None, "disaster": disaster_number,
             "valid_from": valid_from, "valid_until": valid_until, "agreement": agreement})
     return grant
@@ -296,14 +197,14 @@ def user_add(username: str, home_code: str, display_name: str, password: str | N
     from victim_support.accounts.services import create_user
 
     secret = _read_password(password, password_stdin)
-    with _session() as session:
-        home = _municipality(session, home_code)
+    with session_scope() as session:
+        home = municipality_of(session, home_code)
         created = create_user(session, username, secret, display_name, home)
-        record(session, _actor(home.code), "user.create", "user", created.username,
+        record(session, actor(home.code), "user.create", "user", created.username,
                {"home_municipality": home.code, "display_name": created.display_name})
         for role in dict.fromkeys(roles):
             _grant(session, created, role, grant_municipality or home.code, disaster_number,
-                   _date(valid_from), _date(valid_until), agreement)
+                   date_of(valid_from), date_of(valid_until), agreement)
         session.commit()
         click.echo(f"created user {created.username} ({home.code}; roles: {', '.join(dict.fromkeys(roles)) or 'none'})")
 
@@ -320,9 +221,9 @@ def user_add(username: str, home_code: str, display_name: str, password: str | N
 def user_grant(username: str, role: str, municipality_code: str | None, disaster_number: str | None,
                valid_from: datetime | None, valid_until: datetime | None, agreement: str) -> None:
     """Grant a role to an existing user (e.g. mutual-aid staff from another municipality)."""
-    with _session() as session:
-        target = _user(session, username)
-        _grant(session, target, role, municipality_code, disaster_number, _date(valid_from), _date(valid_until),
+    with session_scope() as session:
+        target = user_of(session, username)
+        _grant(session, target, role, municipality_code, disaster_number, date_of(valid_from), date_of(valid_until),
                agreement)
         session.commit()
         click.echo(f"granted {role} to {target.username}" + (f" in {municipality_code}" if municipality_code else ""))
@@ -338,14 +239,14 @@ def user_list(municipality_code: str | None, as_json: bool) -> None:
     from victim_support.accounts.services import active_grants, is_locked
     from core.tenancy import Municipality
 
-    with _session() as session:
+    with session_scope() as session:
         from ledgers.disasters.models import Disaster
 
         codes = dict(session.execute(select(Municipality.id, Municipality.code)).all())
         disasters = dict(session.execute(select(Disaster.id, Disaster.number)).all())
         query = select(User).order_by(User.username)
         if municipality_code:
-            target = _municipality(session, municipality_code)
+            target = municipality_of(session, municipality_code)
             query = query.where(
                 (User.home_municipality_id == target.id)
                 | User.id.in_(select(Grant.user_id).where(Grant.municipality_id == target.id))
@@ -374,7 +275,7 @@ def user_list(municipality_code: str | None, as_json: bool) -> None:
                 }
             )
     if as_json:
-        _echo_json(out)
+        echo_json(out)
         return
     rows = [
         [
@@ -387,20 +288,20 @@ def user_list(municipality_code: str | None, as_json: bool) -> None:
         ]
         for u in out
     ]
-    _echo_table(["username", "display name", "home", "grants", "totp", ""], rows)
+    echo_table(["username", "display name", "home", "grants", "totp", ""], rows)
 
 
 @user.command("unlock")
 @click.argument("username")
 def user_unlock(username: str) -> None:
     """Clear a login lockout (and the failure count) of a user."""
-    with _session() as session:
-        target = _user(session, username)
+    with session_scope() as session:
+        target = user_of(session, username)
         target.failed_logins = 0
         target.first_failed_at = None
         target.locked_until = None
         session.add(target)
-        record(session, _actor(), "user.unlock", "user", target.username)
+        record(session, actor(), "user.unlock", "user", target.username)
         session.commit()
         click.echo(f"unlocked {target.username}")
 
@@ -409,13 +310,13 @@ def user_unlock(username: str) -> None:
 @click.argument("username")
 def user_totp_reset(username: str) -> None:
     """Remove a user's TOTP second factor; they enrol again at their next login."""
-    with _session() as session:
-        target = _user(session, username)
+    with session_scope() as session:
+        target = user_of(session, username)
         target.totp_secret = None
         target.totp_enabled = False
         target.totp_last_step = 0
         session.add(target)
-        record(session, _actor(), "user.totp_reset", "user", target.username)
+        record(session, actor(), "user.totp_reset", "user", target.username)
         session.commit()
         click.echo(f"second factor of {target.username} removed; it is enrolled again at the next login")
 
@@ -437,10 +338,10 @@ def token_create(username: str, label: str, days: int) -> None:
     """Create an API token for a user and print it (shown only once)."""
     from victim_support.accounts.services import create_api_token
 
-    with _session() as session:
-        owner = _user(session, username)
+    with session_scope() as session:
+        owner = user_of(session, username)
         raw, row = create_api_token(session, owner, label=label, days=days or None)
-        record(session, _actor(), "token.create", "user", owner.username,
+        record(session, actor(), "token.create", "user", owner.username,
                {"prefix": row.prefix, "label": label, "expires_at": row.expires_at})
         session.commit()
     click.echo(raw)
@@ -458,7 +359,7 @@ def disaster() -> None:
 @disaster.command("add")
 @click.option("--municipality", "municipality_code", required=True, help="Municipality code.")
 @click.option("--name", required=True, help="Disaster name (災害名).")
-@click.option("--kind", required=True, type=click.Choice(KINDS), help="Kind of disaster.")
+@click.option("--kind", required=True, type=click.Choice(DISASTER_KINDS), help="Kind of disaster.")
 @click.option("--date", "occurred_on", required=True, type=DATE, help="Date it occurred (YYYY-MM-DD).")
 @click.option("--number", default=None, help="災害番号 (default: YEAR-NN, the next free one).")
 @click.option("--relief-act", type=DATE, default=None, help="災害救助法 applied on (YYYY-MM-DD).")
@@ -468,20 +369,20 @@ def disaster_add(municipality_code: str, name: str, kind: str, occurred_on: date
     """Register a disaster."""
     from ledgers.disasters.services import DisasterInput, add_disaster
 
-    with _session() as session:
-        target = _municipality(session, municipality_code)
+    with session_scope() as session:
+        target = municipality_of(session, municipality_code)
         data = DisasterInput(
             name=name,
             kind=kind,
             occurred_on=occurred_on.date(),
             number=number,
             relief_act_applied=relief_act is not None,
-            relief_act_applied_on=_date(relief_act),
+            relief_act_applied_on=date_of(relief_act),
             support_act_applied=support_act is not None,
-            support_act_applied_on=_date(support_act),
+            support_act_applied_on=date_of(support_act),
         )
         created = add_disaster(session, target.id, data)
-        record(session, _actor(target.code, created.number), "disaster.add", "disaster", created.number,
+        record(session, actor(target.code, created.number), "disaster.add", "disaster", created.number,
                {"name": created.name, "kind": created.kind, "occurred_on": created.occurred_on})
         session.commit()
         click.echo(f"added disaster {created.number} {created.name} ({target.code})")
@@ -495,8 +396,8 @@ def disaster_list(municipality_code: str, as_json: bool) -> None:
     from ledgers.disasters.services import list_disasters
     from ledgers.households.models import VictimHousehold
 
-    with _session() as session:
-        target = _municipality(session, municipality_code)
+    with session_scope() as session:
+        target = municipality_of(session, municipality_code)
         counts = dict(
             session.execute(
                 select(VictimHousehold.disaster_id, func.count())
@@ -520,9 +421,9 @@ def disaster_list(municipality_code: str, as_json: bool) -> None:
             for d in list_disasters(session, target.id)
         ]
     if as_json:
-        _echo_json(out)
+        echo_json(out)
         return
-    _echo_table(
+    echo_table(
         ["number", "name", "kind", "occurred", "status", "救助法", "支援法", "households"],
         [
             [d["number"], d["name"], d["kind"], d["occurred_on"], d["status"],
@@ -575,16 +476,16 @@ def stats(municipality_code: str | None, as_json: bool) -> None:
     import victim_support.models  # noqa: F401  (every table in the metadata)
     from core.tenancy import list_municipalities
 
-    with _session() as session:
+    with session_scope() as session:
         present = set(inspect(session.connection()).get_table_names())
-        targets = [_municipality(session, municipality_code)] if municipality_code else list_municipalities(session)
+        targets = [municipality_of(session, municipality_code)] if municipality_code else list_municipalities(session)
         out = [_municipality_stats(session, m, present) for m in targets]
     if as_json:
-        _echo_json(out)
+        echo_json(out)
         return
     keys = ["residents", "registered_households", "dwellings", "disasters", "victim_households", "victim_members",
             "certificates", "payments"]
-    _echo_table(["code", "name", *keys], [[s["code"], s["name"], *(s[k] for k in keys)] for s in out])
+    echo_table(["code", "name", *keys], [[s["code"], s["name"], *(s[k] for k in keys)] for s in out])
 
 
 # ---------------------------------------------------------------- audit
@@ -600,7 +501,7 @@ def audit_verify() -> None:
     """Check the whole chain; exit 1 naming every modified or deleted entry."""
     from core.audit import verify
 
-    with _session() as session:
+    with session_scope() as session:
         count, problems = verify(session)
     if not problems:
         click.echo(f"OK: {count} entries, chain intact")
@@ -628,7 +529,7 @@ def demo(size: int, seed: int, reset: bool) -> None:
     """
     from victim_support.demo import load_demo
 
-    with _session() as session:
+    with session_scope() as session:
         result = load_demo(session, size=size, seed=seed, reset=reset)
         session.commit()
     if result.created:
@@ -645,15 +546,8 @@ def demo(size: int, seed: int, reset: bool) -> None:
         click.echo(f"ログイン: {login.username} / {login.password}  [{login.role}]{note}  (http://127.0.0.1:8000)")
 
 
-def _register_subcommands() -> None:
-    from victim_support.cli_imports import gaiji, import_command, import_report, layouts_command, synth
-    from victim_support.cli_rules import rules
-
-    for command in (import_command, import_report, layouts_command, gaiji, synth, rules):
-        main.add_command(command)
-
-
-_register_subcommands()
+for command in (import_command, import_report, layouts_command, gaiji, synth, rules):
+    main.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

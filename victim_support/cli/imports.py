@@ -14,15 +14,15 @@ from pathlib import Path
 import click
 
 from core.audit import record
+from ledgers.registry.imports import KINDS
+from victim_support.cli.common import CliError, actor, municipality_of, session_scope
 
-KINDS = ("residents", "dwellings", "land", "tax", "addresses")
 REASON_LIMIT = 50  # report lines printed; the whole report stays in the database (import runs --report)
 
 
 def _layout(layout_name: str | None, mapping: Path | None):  # noqa: ANN202
     from importers.layout import LayoutError, load_layout, load_preset
 
-    from victim_support.cli import CliError
 
     if bool(layout_name) == bool(mapping):
         raise CliError("--layout（プリセット名）か --mapping（TOML ファイル）のどちらか一方を指定してください")
@@ -49,7 +49,6 @@ def import_command(kind: str, file: Path, municipality_code: str, layout_name: s
                    on_error: str, dry_run: bool, quiet: bool) -> None:
     """Import a ledger file (CSV or fixed-width, CP932 or UTF-8) as a diff against the register."""
     from ledgers.registry.imports import ImportRefused, import_file
-    from victim_support.cli import CliError, _actor, _municipality, _session
 
     layout = _layout(layout_name, mapping)
 
@@ -57,14 +56,14 @@ def import_command(kind: str, file: Path, municipality_code: str, layout_name: s
         if not quiet:
             click.echo(f"progress {rows} rows", err=True)
 
-    with _session() as session:
-        target = _municipality(session, municipality_code)
+    with session_scope() as session:
+        target = municipality_of(session, municipality_code)
         try:
             outcome = import_file(session, target, kind, file, layout, on_error=on_error, dry_run=dry_run,
                                   progress=progress)
         except ImportRefused as exc:
             raise CliError(str(exc)) from None
-        record(session, _actor(target.code), f"import.{kind}", "import_run", outcome.run_id,
+        record(session, actor(target.code), f"import.{kind}", "import_run", outcome.run_id,
                {"file": file.name, "layout": layout.name, "status": outcome.status, "counts": outcome.counts})
         session.commit()
     for issue in outcome.issues[:REASON_LIMIT]:
@@ -90,10 +89,9 @@ def import_command(kind: str, file: Path, municipality_code: str, layout_name: s
 def import_report(run_id: int, municipality_code: str) -> None:
     """Print the validation report of an import run as CSV (line, field, value, reason, severity)."""
     from ledgers.registry.imports import issues_of
-    from victim_support.cli import _municipality, _session
 
-    with _session() as session:
-        target = _municipality(session, municipality_code)
+    with session_scope() as session:
+        target = municipality_of(session, municipality_code)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["line", "field", "value", "reason", "severity"])
@@ -123,16 +121,15 @@ def gaiji() -> None:
 def gaiji_load(file: Path, municipality_code: str) -> None:
     """Load a 外字 map CSV (UTF-8): code point (E000 or U+E000), replacement, note."""
     from ledgers.registry.gaiji import GaijiMapError, parse_gaiji_csv, replace_gaiji_map
-    from victim_support.cli import CliError, _actor, _municipality, _session
 
     try:
         entries = parse_gaiji_csv(file.read_bytes())
     except GaijiMapError as exc:
         raise CliError(f"{file.name}: {exc}") from None
-    with _session() as session:
-        target = _municipality(session, municipality_code)
+    with session_scope() as session:
+        target = municipality_of(session, municipality_code)
         replace_gaiji_map(session, target.id, entries)
-        record(session, _actor(target.code), "gaiji.load", "municipality", target.code, {"entries": len(entries)})
+        record(session, actor(target.code), "gaiji.load", "municipality", target.code, {"entries": len(entries)})
         session.commit()
     click.echo(f"loaded {len(entries)} 外字 mappings for {municipality_code}")
 

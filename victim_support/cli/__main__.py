@@ -1,0 +1,5 @@
+"""``python -m victim_support.cli``."""
+
+from victim_support.cli.main import main
+
+main()
