@@ -30,6 +30,7 @@ from typing import Literal
 
 from core.settings import Settings
 from core.wareki import to_wareki
+from ledgers.damage import get_ruleset
 
 __all__ = [
     "DAMAGE_CLASSES",
@@ -47,15 +48,11 @@ __all__ = [
     "warm_up",
 ]
 
-# The six classes of the 住家被害認定 (指針 令和3年 revision), in the order the form lists them.
-# Codes match ledgers/damage; labels are what the form prints.
-DAMAGE_CLASSES: tuple[tuple[str, str], ...] = (
-    ("total_collapse", "全壊"),
-    ("large_scale_half", "大規模半壊"),
-    ("medium_scale_half", "中規模半壊"),
-    ("half", "半壊"),
-    ("quasi_half", "準半壊"),
-    ("partial", "準半壊に至らない（一部損壊）"),
+# The form (統一様式) lists the classes of the 指針 revision of 令和3年 in the order of its rule file;
+# codes and labels come from that file (ledgers/damage/rulesets), not from here.
+FORM_RULE_VERSION = "ratio-2021"
+DAMAGE_CLASSES: tuple[tuple[str, str], ...] = tuple(
+    (c.code, c.label) for c in get_ruleset(FORM_RULE_VERSION).classes if c.code != "none"
 )
 
 # Optional 浸水区分 row of the 統一様式.

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel import Session
 
-from core.clock import utcnow
+from core.clock import today_jst, utcnow
 from ledgers.disasters.models import Disaster, DisasterStatus
 from core.errors import Conflict, DomainError, NotFound, StaleEdit
 from ledgers.households.models import (
@@ -111,7 +111,7 @@ def _validate_member(member: MemberInput, index: int) -> None:
         raise DomainError(f"{where}: 性別が正しくありません", field=f"members[{index}].sex")
     if member.condition not in CONDITIONS:
         raise DomainError(f"{where}: 被害状況が正しくありません", field=f"members[{index}].condition")
-    if member.birth_date and member.birth_date > date.today():
+    if member.birth_date and member.birth_date > today_jst():
         raise DomainError(f"{where}: 生年月日が未来の日付です", field=f"members[{index}].birth_date")
     if member.is_vulnerable and not member.vulnerability_reason.strip():
         raise DomainError(f"{where}: 要配慮者の場合は該当する事由を入力してください", field=f"members[{index}].vulnerability_reason")
@@ -426,7 +426,7 @@ def add_consent(
         raise DomainError("提供先を入力してください", field="recipient")
     if consented_on is None:
         raise DomainError("同意日を入力してください", field="consented_on")
-    if consented_on > date.today():
+    if consented_on > today_jst():
         raise DomainError("同意日が未来の日付です", field="consented_on")
     if member_id is not None and get_member(session, household, member_id) is None:
         raise DomainError("同意した世帯員がこの世帯にいません", field="member_id")

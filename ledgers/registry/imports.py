@@ -28,7 +28,7 @@ from sqlalchemy import Index, Table, case, func, insert, literal, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from core.clock import utcnow
+from core.clock import today_jst, utcnow
 from importers.pipeline import Issue
 from ledgers.registry import mynumber
 from ledgers.registry.bulk import bulk_insert, bulk_update, insert_records
@@ -555,7 +555,7 @@ def import_file(
             counts.update(differ.counts)
             counts["skipped"] = counts["invalid"]
             if kind == "residents":
-                counts["removed"] = _mark_removed_residents(differ, date.today())
+                counts["removed"] = _mark_removed_residents(differ, today_jst())
                 counts.update(_sync_households(session, municipality.id, run_id, differ.touched, bool(deferred)))
                 phase("households")
             if kind == "addresses" or (geocode_after and kind in ("residents", "dwellings")):

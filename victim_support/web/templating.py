@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from litestar.contrib.jinja import JinjaTemplateEngine
 
-from core.clock import to_jst
+from core.clock import to_jst, today_jst
 from ledgers.disasters.models import DISASTER_KIND_LABELS, DISASTER_STATUS_LABELS, DisasterKind, DisasterStatus
 from ledgers.households.models import (
     HOUSEHOLD_STATUS_LABELS,
@@ -44,7 +44,7 @@ def jdatetime(value: datetime | None) -> str:
 def age(value: date | None) -> str:
     if value is None:
         return ""
-    today = date.today()
+    today = today_jst()
     return str(today.year - value.year - ((today.month, today.day) < (value.month, value.day)))
 
 
