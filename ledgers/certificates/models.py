@@ -15,6 +15,7 @@ from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
+from core.mixins import TenantScoped, Versioned
 
 
 class CertificateKind(str, enum.Enum):
@@ -36,13 +37,12 @@ CERTIFICATE_STATUS_LABELS = {
 }
 
 
-class CertificateApplication(SQLModel, table=True):
+class CertificateApplication(TenantScoped, table=True):
     """申請 of a household for a certificate, at the counter or in bulk."""
 
     __tablename__ = "certificate_application"
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     disaster_id: int = Field(foreign_key="disaster.id", index=True)
     household_id: int = Field(foreign_key="victim_household.id", index=True)
     kind: str = Field(default=CertificateKind.damage.value, max_length=20)
@@ -55,14 +55,13 @@ class CertificateApplication(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
-class Certificate(SQLModel, table=True):
+class Certificate(TenantScoped, Versioned, table=True):
     """An issued certificate; the printed values are kept so a reprint prints the same."""
 
     __tablename__ = "certificate"
     __table_args__ = (UniqueConstraint("disaster_id", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     disaster_id: int = Field(foreign_key="disaster.id", index=True)
     household_id: int = Field(foreign_key="victim_household.id", index=True)
     application_id: int | None = Field(default=None, foreign_key="certificate_application.id")
@@ -90,7 +89,6 @@ class Certificate(SQLModel, table=True):
     cancel_reason: str = Field(default="", max_length=400)
     reprint_count: int = 0
     last_reprinted_on: date | None = None
-    version: int = 1
 
 
 class IssuerSetting(SQLModel, table=True):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from core.clock import utcnow
+from core.mixins import TenantScoped, Timestamps, Versioned
 
 
 class DisasterKind(str, enum.Enum):
@@ -43,13 +43,12 @@ DISASTER_STATUS_LABELS = {
 }
 
 
-class Disaster(SQLModel, table=True):
+class Disaster(TenantScoped, Timestamps, Versioned, table=True):
     """A disaster, keyed by its 災害番号 within a municipality."""
 
     __table_args__ = (UniqueConstraint("municipality_id", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     number: str = Field(max_length=20)  # 災害番号
     name: str = Field(max_length=100)
     kind: str = Field(max_length=20)  # DisasterKind value
@@ -65,6 +64,3 @@ class Disaster(SQLModel, table=True):
     last_certificate_no: int = 0
     # Administrator's choice of damage rule versions (e.g. "ratio-2021,flood-2018"); "" = by date.
     damage_rules_override: str = Field(default="", max_length=100)
-    version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)

@@ -12,9 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from core.clock import utcnow
+from core.mixins import TenantScoped, Timestamps, Versioned
 
 
 class HouseholdStatus(str, enum.Enum):
@@ -53,14 +54,13 @@ def trigram_index(table: str, column: str) -> Index:
     ).ddl_if(dialect="postgresql")
 
 
-class VictimHousehold(SQLModel, table=True):
+class VictimHousehold(TenantScoped, Timestamps, Versioned, table=True):
     """被災世帯, keyed by its り災番号 within a disaster."""
 
     __tablename__ = "victim_household"
     __table_args__ = (UniqueConstraint("disaster_id", "victim_no"), trigram_index("victim_household", "address_key"))
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     disaster_id: int = Field(foreign_key="disaster.id", index=True)
     victim_no: int  # り災番号, gapless per disaster
     source_household_no: str = Field(default="", max_length=20)  # 世帯番号 it was taken from
@@ -75,14 +75,11 @@ class VictimHousehold(SQLModel, table=True):
     notes: str = Field(default="")
     basic_snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     snapshot_taken_at: datetime | None = None
-    version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-    updated_at: datetime = Field(default_factory=utcnow)
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
-class VictimMember(SQLModel, table=True):
+class VictimMember(TenantScoped, Timestamps, Versioned, table=True):
     """A person of a victim household; linked to the register when registered there."""
 
     __tablename__ = "victim_member"
@@ -90,7 +87,6 @@ class VictimMember(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="victim_household.id", index=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     resident_id: int | None = Field(default=None, foreign_key="resident.id")
     atena_no: str = Field(default="", max_length=20, index=True)
     name: str = Field(max_length=100)  # 氏名
@@ -110,19 +106,15 @@ class VictimMember(SQLModel, table=True):
     condition: str = Field(default=MemberCondition.none.value, max_length=20)
     sort_order: int = 0
     basic_snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class ProvisionConsent(SQLModel, table=True):
+class ProvisionConsent(TenantScoped, table=True):
     """Consent to provide ledger information to a recipient (提供先, 施行規則 8条の5 四)."""
 
     __tablename__ = "provision_consent"
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="victim_household.id", index=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     member_id: int | None = Field(default=None, foreign_key="victim_member.id")
     recipient: str = Field(max_length=200)  # 提供先
     scope: str = Field(default="", max_length=200)  # 提供する情報の範囲

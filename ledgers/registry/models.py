@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from core.clock import utcnow
+from core.mixins import TenantScoped, Timestamps
 
 
 class ResidentStatus:
@@ -18,31 +19,27 @@ class ResidentStatus:
     removed = "removed"  # その他の消除
 
 
-class RegisteredHousehold(SQLModel, table=True):
+class RegisteredHousehold(TenantScoped, Timestamps, table=True):
     """A 世帯 of the resident register, keyed by its 世帯番号."""
 
     __tablename__ = "registered_household"
     __table_args__ = (UniqueConstraint("municipality_id", "household_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     household_no: str = Field(max_length=20)  # 世帯番号
     householder_name: str = Field(default="", max_length=100)
     address: str = Field(default="", max_length=200)
     address_key: str = Field(default="", max_length=200, index=True)
     address_code: str = Field(default="", max_length=20)
     postal_code: str = Field(default="", max_length=10)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Resident(SQLModel, table=True):
+class Resident(TenantScoped, Timestamps, table=True):
     """A person of the resident register (住民), keyed by 宛名番号 within the municipality."""
 
     __table_args__ = (UniqueConstraint("municipality_id", "atena_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     atena_no: str = Field(max_length=20)  # 宛名番号
     household_no: str = Field(default="", max_length=20, index=True)  # 世帯番号
     name: str = Field(max_length=100)  # 氏名 (as registered, 外字 kept)
@@ -74,11 +71,9 @@ class Resident(SQLModel, table=True):
     row_hash: int = Field(default=0, sa_type=BigInteger)  # hash of the imported values: diff imports compare it
     last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Dwelling(SQLModel, table=True):
+class Dwelling(TenantScoped, Timestamps, table=True):
     """A house of the fixed-asset ledger (家屋, 固定資産課税台帳), keyed by 家屋番号.
 
     Owners are people of the register (宛名番号); who *lives* in a dwelling is a separate fact,
@@ -87,7 +82,6 @@ class Dwelling(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("municipality_id", "house_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     house_no: str = Field(max_length=40)  # 家屋番号
     location: str = Field(default="", max_length=200)  # 所在 (address of the house)
     location_key: str = Field(default="", max_length=200, index=True)
@@ -106,11 +100,9 @@ class Dwelling(SQLModel, table=True):
     row_hash: int = Field(default=0, sa_type=BigInteger)
     last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Occupancy(SQLModel, table=True):
+class Occupancy(TenantScoped, table=True):
     """Who lives where: a registered household (世帯番号) living in a dwelling (居住).
 
     A household may occupy several dwellings (母屋と離れ) and a dwelling hold several households
@@ -119,7 +111,6 @@ class Occupancy(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("municipality_id", "household_no", "dwelling_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     household_no: str = Field(max_length=20, index=True)  # 世帯番号
     dwelling_id: int = Field(foreign_key="dwelling.id", index=True)
     unit: str = Field(default="", max_length=100)  # 方書 (building + room)
@@ -127,13 +118,12 @@ class Occupancy(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Land(SQLModel, table=True):
+class Land(TenantScoped, Timestamps, table=True):
     """A parcel of the fixed-asset ledger (土地), keyed by 地番."""
 
     __table_args__ = (UniqueConstraint("municipality_id", "lot_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     lot_no: str = Field(max_length=40)  # 地番
     location: str = Field(default="", max_length=200)  # 所在
     owner_atena_no: str = Field(default="", max_length=20, index=True)
@@ -142,18 +132,15 @@ class Land(SQLModel, table=True):
     row_hash: int = Field(default=0, sa_type=BigInteger)
     last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class TaxRecord(SQLModel, table=True):
+class TaxRecord(TenantScoped, Timestamps, table=True):
     """個人住民税: one person's income of one fiscal year (課税年度)."""
 
     __tablename__ = "tax_record"
     __table_args__ = (UniqueConstraint("municipality_id", "atena_no", "fiscal_year"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     atena_no: str = Field(max_length=20, index=True)
     fiscal_year: int
     total_income: int | None = None  # 総所得金額等 (円)
@@ -162,18 +149,15 @@ class TaxRecord(SQLModel, table=True):
     row_hash: int = Field(default=0, sa_type=BigInteger)
     last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class AddressPoint(SQLModel, table=True):
+class AddressPoint(TenantScoped, table=True):
     """A point of the MLIT 位置参照情報: a 街区 (block level) or a 大字・町丁目 (town level)."""
 
     __tablename__ = "address_point"
     __table_args__ = (UniqueConstraint("municipality_id", "level", "match_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     level: str = Field(max_length=10)  # block | town
     match_key: str = Field(max_length=200)  # normalised town + 丁目 (+ 街区)
     prefecture: str = Field(default="", max_length=10)
@@ -186,20 +170,19 @@ class AddressPoint(SQLModel, table=True):
     last_run_id: int | None = Field(default=None, foreign_key="import_run.id")
 
 
-class GaijiMapping(SQLModel, table=True):
+class GaijiMapping(TenantScoped, table=True):
     """The municipality's 外字 map: a user-defined character (PUA) and the text that stands for it."""
 
     __tablename__ = "gaiji_mapping"
     __table_args__ = (UniqueConstraint("municipality_id", "code_point"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     code_point: str = Field(max_length=8)  # e.g. "E000"
     replacement: str = Field(max_length=20)  # standard character(s) or 代替文字
     note: str = Field(default="", max_length=200)
 
 
-class ImportRun(SQLModel, table=True):
+class ImportRun(TenantScoped, table=True):
     """One import of a ledger file: what, which layout, by whom, the outcome and its counts.
 
     Every row an import adds or changes points to its run (``last_run_id``) and every changed
@@ -208,7 +191,6 @@ class ImportRun(SQLModel, table=True):
     __tablename__ = "import_run"
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     kind: str = Field(max_length=20)  # residents | dwellings | land | tax | addresses
     layout_name: str = Field(default="", max_length=100)
     file_name: str = Field(default="", max_length=200)
@@ -226,13 +208,12 @@ class ImportRun(SQLModel, table=True):
     started_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
-class ImportIssue(SQLModel, table=True):
+class ImportIssue(TenantScoped, table=True):
     """A problem found in one line of an imported file (the validation report)."""
 
     __tablename__ = "import_issue"
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     run_id: int = Field(foreign_key="import_run.id", index=True)
     line_no: int
     field: str = Field(default="", max_length=40)
@@ -241,13 +222,12 @@ class ImportIssue(SQLModel, table=True):
     severity: str = Field(default="error", max_length=10)  # error | warning
 
 
-class RegisterChange(SQLModel, table=True):
+class RegisterChange(TenantScoped, table=True):
     """A field of a peacetime ledger row changed by an import (異動): old and new value."""
 
     __tablename__ = "register_change"
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     run_id: int = Field(foreign_key="import_run.id", index=True)
     entity: str = Field(max_length=20)  # resident | registered_household | dwelling | land | tax_record
     key: str = Field(max_length=60, index=True)  # 宛名番号, 世帯番号, 家屋番号, ...

@@ -11,9 +11,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from core.clock import utcnow
+from core.mixins import TenantScoped
 
 
 class SurveyKind(str, enum.Enum):
@@ -29,13 +30,12 @@ SURVEY_KIND_LABELS = {
 }
 
 
-class Survey(SQLModel, table=True):
+class Survey(TenantScoped, table=True):
     """One survey event of a dwelling in a disaster, with its inputs and the resulting class."""
 
     __tablename__ = "damage_survey"
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     disaster_id: int = Field(foreign_key="disaster.id", index=True)
     dwelling_id: int = Field(foreign_key="dwelling.id", index=True)
     kind: str = Field(max_length=20)  # SurveyKind value
@@ -57,13 +57,12 @@ class Survey(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
-class SurveyPhoto(SQLModel, table=True):
+class SurveyPhoto(TenantScoped, table=True):
     """A photo of a survey, stored as a file under var/photos/<municipality>/<disaster>/."""
 
     __tablename__ = "survey_photo"
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     survey_id: int = Field(foreign_key="damage_survey.id", index=True)
     file_name: str = Field(max_length=200)  # as uploaded
     stored_path: str = Field(max_length=300)  # relative to the photo directory
@@ -73,14 +72,13 @@ class SurveyPhoto(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class SurveyPlanItem(SQLModel, table=True):
+class SurveyPlanItem(TenantScoped, table=True):
     """A dwelling to survey in a disaster and the team it is assigned to."""
 
     __tablename__ = "survey_plan_item"
     __table_args__ = (UniqueConstraint("disaster_id", "dwelling_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
     disaster_id: int = Field(foreign_key="disaster.id", index=True)
     dwelling_id: int = Field(foreign_key="dwelling.id", index=True)
     town: str = Field(default="", max_length=100)  # 町丁目, for progress counts
