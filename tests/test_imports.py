@@ -6,7 +6,9 @@ Runs on SQLite and PostgreSQL. The files are written here, in a layout of the te
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -528,3 +530,23 @@ def test_a_reimport_updates_the_households_whose_members_moved_left_or_arrived(d
     changes = db.execute(select(RegisterChange).where(RegisterChange.run_id == diff.run_id,
                                                       RegisterChange.entity == "registered_household")).scalars().all()
     assert {(c.key, c.field) for c in changes} == {(household(1), "address")}
+
+
+def test_the_validation_report_guards_formula_cells(db, town, layout, tmp_path, database_url):
+    # A rejected value that a spreadsheet would run as a formula comes out quoted (issue: CSV injection).
+    from click.testing import CliRunner
+
+    from victim_support.cli import main
+
+    lines = [resident_line(n) for n in range(3)]
+    lines[1] = resident_line(1, birth="=cmd|' /C calc'!A0")
+    outcome = import_file(db, town, "residents", write_cp932(tmp_path / "evil.csv", lines), layout)
+    assert outcome.status == "refused"
+    result = CliRunner().invoke(main, ["import-report", str(outcome.run_id), "--municipality", town.code],
+                                env={"DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0] == ["line", "field", "value", "reason", "severity"]
+    values = [row[2] for row in rows[1:] if row[1] == "birth_date"]
+    assert values == ["'=cmd|' /C calc'!A0"]
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)

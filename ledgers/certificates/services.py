@@ -3,8 +3,6 @@ re-issue after a re-survey, cancellation, the status of each household, the ledg
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +19,7 @@ from ledgers.certificates.models import (
     IssuerSetting,
 )
 from ledgers.certificates.pdf import DAMAGE_CLASSES, CertificateView, IssuerConfig, render_batch, render_certificate
+from core.csvfile import csv_bytes
 from core.clock import today_jst, utcnow
 from ledgers.damage import get_ruleset
 from ledgers.disasters.models import Disaster
@@ -562,12 +561,6 @@ CSV_HEADER = (
 )
 
 
-def _cell(value: Any) -> str:  # noqa: ANN401
-    """A CSV cell, guarded against formula injection (=, +, -, @, tab, CR start a formula)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def ledger_csv(rows: list[LedgerRow]) -> bytes:
     """り災証明発行台帳 as CSV, UTF-8 with BOM (opens in Excel without mojibake)."""
     from ledgers.certificates.models import CERTIFICATE_KIND_LABELS, CERTIFICATE_STATUS_LABELS
@@ -575,18 +568,14 @@ def ledger_csv(rows: list[LedgerRow]) -> bytes:
     kinds = {k.value: v for k, v in CERTIFICATE_KIND_LABELS.items()}
     states = {k.value: v for k, v in CERTIFICATE_STATUS_LABELS.items()}
     flood = {"above_floor": "床上浸水", "below_floor": "床下浸水", "": ""}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        c = row.certificate
-        writer.writerow([
-            _cell(v) for v in (
-                c.number, kinds.get(c.kind, c.kind), c.issued_on.isoformat(), row.victim_no, c.head_name, c.head_address,
-                c.dwelling_location, c.house_no, c.damage_label, flood.get(c.flood_class, c.flood_class), c.rule_version,
-                c.victim_text, states.get(c.status, c.status), c.reprint_count,
-                c.last_reprinted_on.isoformat() if c.last_reprinted_on else "", row.supersedes_number or "",
-                row.superseded_by_number or "", c.cancelled_on.isoformat() if c.cancelled_on else "", c.cancel_reason,
-            )
-        ])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    return csv_bytes(CSV_HEADER, (
+        (
+            c.number, kinds.get(c.kind, c.kind), c.issued_on.isoformat(), row.victim_no, c.head_name, c.head_address,
+            c.dwelling_location, c.house_no, c.damage_label, flood.get(c.flood_class, c.flood_class), c.rule_version,
+            c.victim_text, states.get(c.status, c.status), c.reprint_count,
+            c.last_reprinted_on.isoformat() if c.last_reprinted_on else "", row.supersedes_number or "",
+            row.superseded_by_number or "", c.cancelled_on.isoformat() if c.cancelled_on else "", c.cancel_reason,
+        )
+        for row in rows
+        for c in (row.certificate,)
+    ))

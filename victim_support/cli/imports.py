@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from pathlib import Path
 
 import click
 
 from core.audit import record
+from core.csvfile import csv_text
 from ledgers.registry.imports import KINDS
 from victim_support.cli.common import CliError, actor, municipality_of, session_scope
 
@@ -92,12 +91,11 @@ def import_report(run_id: int, municipality_code: str) -> None:
 
     with session_scope() as session:
         target = municipality_of(session, municipality_code)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["line", "field", "value", "reason", "severity"])
-        for issue in issues_of(session, target.id, run_id):
-            writer.writerow([issue.line_no, issue.field, issue.value, issue.reason, issue.severity])
-    click.echo(out.getvalue(), nl=False)
+        text = csv_text(
+            ["line", "field", "value", "reason", "severity"],
+            ((i.line_no, i.field, i.value, i.reason, i.severity) for i in issues_of(session, target.id, run_id)),
+        )
+    click.echo(text, nl=False)
 
 
 @click.command("layouts")
