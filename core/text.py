@@ -223,3 +223,25 @@ def kanji_to_int(s: str) -> int:
             total += (pending if pending is not None else 1) * _KANJI_UNITS[c]
             pending = None
     return total + (pending or 0)
+
+
+# ---------------------------------------------------------------------------
+# Readable text of undecodable input
+# ---------------------------------------------------------------------------
+
+_UNREADABLE_RE = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _escape(m: re.Match) -> str:
+    ch = m.group(0)
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte kept by errors="surrogateescape"
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def readable(text: str) -> str:
+    """``text`` safe to store and show: the undecodable bytes of a wrongly encoded file (kept as
+    surrogate escapes) and control characters written as ``\\xNN``, so that a message about a
+    binary or mis-encoded file can still be saved, printed and read."""
+    return _UNREADABLE_RE.sub(_escape, text) if _UNREADABLE_RE.search(text) else text

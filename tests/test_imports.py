@@ -550,3 +550,32 @@ def test_the_validation_report_guards_formula_cells(db, town, layout, tmp_path, 
     values = [row[2] for row in rows[1:] if row[1] == "birth_date"]
     assert values == ["'=cmd|' /C calc'!A0"]
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 8, "氏名,住所\r\n山田,東京\r\n".encode("cp932")])
+def test_a_binary_or_foreign_file_ends_as_a_failed_run_with_one_readable_line(db, town, tmp_path, database_url,
+                                                                              content):
+    # Before: surrogate-escaped bytes in the message made writing the failed status raise, the run
+    # stayed "running" and the CLI printed a traceback.
+    from click.testing import CliRunner
+
+    from core.audit import AuditEntry
+    from victim_support.cli import main
+
+    path = tmp_path / "wrong.csv"
+    path.write_bytes(content)
+    result = CliRunner().invoke(main, ["import", "residents", str(path), "--municipality", town.code,
+                                       "--layout", "chukan-residents", "--quiet"], env={"DATABASE_URL": database_url})
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: 取込 ") and "は失敗しました" in lines[0], result.output
+    assert "Traceback" not in result.output and "\udc80" not in result.output
+    db.rollback()
+    run = db.execute(select(ImportRun).where(ImportRun.municipality_id == town.id)).scalars().one()
+    assert run.status == "failed" and run.finished_at is not None
+    assert "宛名番号" in run.message and run.message.isprintable()
+    if content.startswith(b"\x00"):
+        assert "\\x" in run.message  # the undecodable bytes shown as \xNN
+    entry = db.execute(select(AuditEntry).where(AuditEntry.action == "import.residents",
+                                                AuditEntry.target_id == str(run.id))).scalars().one()
+    assert '"failed"' in entry.detail

@@ -13,6 +13,7 @@ changes nothing: rows are compared by a hash of their imported values.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import os
@@ -28,6 +29,7 @@ from sqlalchemy import Index, Table, case, func, insert, literal, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from core.text import readable
 from core.clock import today_jst, utcnow
 from importers.pipeline import Issue
 from ledgers.registry import mynumber
@@ -65,6 +67,16 @@ HIDDEN = "（非表示）"  # what the change history shows for a 個人番号
 
 class ImportRefused(Exception):
     """The file cannot be imported as it is (abort mode with invalid rows, or an unreadable layout)."""
+
+
+class ImportFailed(ImportRefused):
+    """The import stopped on the file (wrong encoding, missing column, binary data …). The run is
+    recorded as failed with a readable message; nothing else was written."""
+
+    def __init__(self, run_id: int, message: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.message = message
 
 
 @dataclass
@@ -575,7 +587,11 @@ def import_file(
             phase("commit")
     except Exception as exc:
         session.rollback()
-        _finish_run(session, run_id, "failed", counts, issues, str(exc)[:500])
+        message = failure_message(exc)
+        _finish_run(session, run_id, "failed", counts, issues, message)
+        if isinstance(exc, (ValueError, UnicodeError, LookupError, csv.Error, OSError)):
+            # a problem of the file or its layout: one readable line for the user, the run says why
+            raise ImportFailed(run_id, message) from exc
         raise
     report = list(issues)
     if unmatched and outcome_status in ("succeeded", "checked"):
@@ -588,6 +604,12 @@ def import_file(
     return ImportOutcome(run_id, outcome_status, counts, issues[:200], unmatched, message, timings)
 
 
+def failure_message(exc: BaseException) -> str:
+    """The first line of an error, readable (bytes of a binary file as \\xNN), at most 500 characters."""
+    lines = str(exc).strip().splitlines()
+    return readable(lines[0] if lines else type(exc).__name__)[:500]
+
+
 def _finish_run(session: Session, run_id: int, status: str, counts: dict, issues: list, message: str) -> None:
     run = session.get(ImportRun, run_id)
     run.status, run.counts, run.message, run.finished_at = status, dict(counts), message, utcnow()
@@ -595,7 +617,7 @@ def _finish_run(session: Session, run_id: int, status: str, counts: dict, issues
     session.flush()
     rows = [
         {"municipality_id": run.municipality_id, "run_id": run_id, "line_no": issue.line_no, "field": issue.field or "",
-         "value": text_of(issue.value)[:200], "reason": issue.reason[:200], "severity": issue.severity}
+         "value": readable(text_of(issue.value))[:200], "reason": readable(issue.reason)[:200], "severity": issue.severity}
         for issue in issues
     ]
     for start in range(0, len(rows), BATCH):

@@ -299,3 +299,13 @@ def test_address_key_shortcut_on_register_shapes(town, chome, block, lot, rest, 
     if rest is not None:
         typed += "\u3000" + rest
     assert address_key(typed) == _plain_address_key(typed)
+
+
+def test_readable_shows_undecodable_bytes_and_control_characters_as_escapes():
+    from core.text import readable
+
+    garbled = b"ok \x8e\xff end".decode("utf-8", errors="surrogateescape")
+    assert readable(garbled) == "ok \\x8e\\xff end"
+    assert readable("a\x00b\x1bc\td\n") == "a\\x00b\\x1bc\td\n"
+    assert readable("見本　一郎") == "見本　一郎"
+    assert readable(garbled).encode("utf-8")  # storable

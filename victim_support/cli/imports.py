@@ -47,7 +47,7 @@ def _layout(layout_name: str | None, mapping: Path | None):  # noqa: ANN202
 def import_command(kind: str, file: Path, municipality_code: str, layout_name: str | None, mapping: Path | None,
                    on_error: str, dry_run: bool, quiet: bool) -> None:
     """Import a ledger file (CSV or fixed-width, CP932 or UTF-8) as a diff against the register."""
-    from ledgers.registry.imports import ImportRefused, import_file
+    from ledgers.registry.imports import ImportFailed, ImportRefused, import_file
 
     layout = _layout(layout_name, mapping)
 
@@ -60,6 +60,12 @@ def import_command(kind: str, file: Path, municipality_code: str, layout_name: s
         try:
             outcome = import_file(session, target, kind, file, layout, on_error=on_error, dry_run=dry_run,
                                   progress=progress)
+        except ImportFailed as exc:
+            session.rollback()
+            record(session, actor(target.code), f"import.{kind}", "import_run", exc.run_id,
+                   {"file": file.name, "layout": layout.name, "status": "failed", "message": exc.message})
+            session.commit()
+            raise CliError(f"取込 {exc.run_id} は失敗しました: {exc.message}") from None
         except ImportRefused as exc:
             raise CliError(str(exc)) from None
         record(session, actor(target.code), f"import.{kind}", "import_run", outcome.run_id,
