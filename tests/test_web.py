@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import unicodedata
 
@@ -362,3 +364,22 @@ def test_consent_to_provision_recorded_and_withdrawn(client, db):
     again = post_form(client, tab, f"/households/{household.id}/consents/{consent_id}/withdraw", {})
     assert again.status_code == 409
     assert "撤回日" in client.get(tab).text
+
+
+def test_a_locked_account_and_an_unknown_name_get_the_same_answer(client, db, app):
+    # Before: after the lockout a real account answered ロックされています, an unknown name the generic
+    # message, which told an attacker which names exist.
+    municipality = make_municipality(db)
+    user = make_user(db, municipality, "staff")
+    settings: Settings = app.state.settings
+    unknown = f"nobody-{user.username}"
+    for _ in range(settings.lockout_threshold):
+        login(client, user.username, "wrong-password-1")
+        login(client, unknown, "wrong-password-1")
+    answers = []
+    for name, password in ((user.username, TEST_PASSWORD), (user.username, "wrong"), (unknown, "wrong")):
+        response = login(client, name, password)
+        body = re.sub(r'name="csrf_token" value="[^"]*"', "", response.text)
+        answers.append((response.status_code, re.sub(re.escape(name), "NAME", body)))
+    assert answers[0][0] == 401
+    assert answers[0] == answers[1] == answers[2]

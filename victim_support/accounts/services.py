@@ -174,7 +174,12 @@ class LoginResult:
     error: str | None = None
 
 
-GENERIC_LOGIN_ERROR = "ユーザー名またはパスワードが違います"
+# One answer for a wrong name, a wrong password and a locked account, so that the answer never tells
+# whether an account exists (a locked real account and an unknown name must look the same).
+GENERIC_LOGIN_ERROR = (
+    "ユーザー名またはパスワードが違うか、ログインの失敗が続いたためアカウントが一時的にロックされています。"
+    "しばらくしてから再度お試しください"
+)
 
 
 def authenticate(session: Session, settings: Settings, username: str, password: str) -> LoginResult:
@@ -189,7 +194,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
         return LoginResult(None, GENERIC_LOGIN_ERROR)
     if is_locked(user):
         verify_password(None, password)
-        return LoginResult(None, "ログインの失敗が続いたため、このアカウントは一時的にロックされています。しばらくしてから再度お試しください")
+        return LoginResult(None, GENERIC_LOGIN_ERROR)
     if not verify_password(user.password_hash, password):
         register_failure(session, settings, user)
         return LoginResult(None, GENERIC_LOGIN_ERROR)
