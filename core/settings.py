@@ -58,6 +58,9 @@ class Settings:
     # 個人番号 key: the key itself (URL-safe base64 of 32 bytes) or the file holding it.
     my_number_key: str | None = field(default=None, repr=False)
     my_number_key_file: Path | None = None
+    # Make the key file when it is missing: only the demo (make run) and the tests; production
+    # servers must be given the same key (an instance that made its own could not read the others').
+    generate_my_number_key: bool = False
     # TrueType font embedded in certificates (None = the IPAexGothic shipped with the package).
     certificate_font: Path | None = None
     # How imports read a file: auto (a second process for large files), process, inline.
@@ -85,6 +88,7 @@ class Settings:
             upload_dir=_path("VS_UPLOAD_DIR"),
             my_number_key=os.environ.get("VS_MY_NUMBER_KEY") or None,
             my_number_key_file=_path("VS_MY_NUMBER_KEY_FILE"),
+            generate_my_number_key=os.environ.get("VS_GENERATE_MY_NUMBER_KEY") == "1",
             certificate_font=_path("VS_CERT_FONT"),
             import_reader=reader,
             templates_dir=_path("VS_TEMPLATES_DIR"),
@@ -122,7 +126,8 @@ ENVIRONMENT = (
     ("VS_PHOTO_DIR", "var/photos", "survey photos"),
     ("VS_UPLOAD_DIR", "var/uploads", "files uploaded for import"),
     ("VS_MY_NUMBER_KEY", "(unset)", "個人番号 encryption key, URL-safe base64 of 32 bytes"),
-    ("VS_MY_NUMBER_KEY_FILE", "var/my_number.key", "file holding that key (made on first use)"),
+    ("VS_MY_NUMBER_KEY_FILE", "var/my_number.key", "file holding that key (`victim-support keys init` makes it)"),
+    ("VS_GENERATE_MY_NUMBER_KEY", "0", "1: make the key file when missing (demo and tests only)"),
     ("VS_CERT_FONT", "bundled IPAexGothic", "TrueType font embedded in certificates"),
     ("VS_IMPORT_READER", "auto", "auto, process or inline: how imports read a file"),
     ("VS_TEMPLATES_DIR", "the package's", "override the page templates"),

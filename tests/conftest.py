@@ -18,6 +18,10 @@ from victim_support.db import make_engine
 from victim_support.migrate import upgrade
 from core.tenancy import Municipality
 
+# Tests (and the servers and CLIs they start) may make the 個人番号 key file when it is missing;
+# a production server never does (ledgers.registry.mynumber).
+os.environ.setdefault("VS_GENERATE_MY_NUMBER_KEY", "1")
+
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 TEST_PASSWORD = "correct-horse-42"

@@ -33,18 +33,38 @@ def _key_file() -> Path:
     return Settings.from_env().my_number_key_path
 
 
+class MissingKey(RuntimeError):
+    """No 個人番号 key is configured (a production server never makes one up by itself)."""
+
+
+def generate_key_file(path: Path | None = None) -> Path:
+    """Write a new random key (URL-safe base64 of 32 bytes, mode 0600); refuses to overwrite one.
+    Run once per deployment (``victim-support keys init``); the demo does it for its own var/."""
+    path = path or _key_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)))
+    _key.cache_clear()
+    return path
+
+
 @lru_cache(maxsize=1)
 def _key() -> bytes:
-    configured = Settings.from_env().my_number_key
-    if configured:
-        key = base64.urlsafe_b64decode(configured)
+    """The key from VS_MY_NUMBER_KEY or the key file. Every instance of a deployment must use the
+    same key, so none is generated here unless VS_GENERATE_MY_NUMBER_KEY=1 (demo and tests)."""
+    settings = Settings.from_env()
+    if settings.my_number_key:
+        key = base64.urlsafe_b64decode(settings.my_number_key)
     else:
         path = _key_file()
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)))
+            if not settings.generate_my_number_key:
+                raise MissingKey(
+                    f"個人番号の暗号鍵がありません: VS_MY_NUMBER_KEY を設定するか、鍵ファイル {path} を置いてください"
+                    "（victim-support keys init で作れます。すべてのサーバーで同じ鍵を使います）"
+                )
+            generate_key_file(path)
         key = base64.urlsafe_b64decode(path.read_bytes().strip())
     if len(key) != 32:
         raise ValueError("VS_MY_NUMBER_KEY must be 32 bytes (URL-safe base64)")

@@ -46,3 +46,18 @@ def test_fingerprint_is_keyed_and_bound_to_its_row(monkeypatch, tmp_path):
     monkeypatch.setenv("VS_MY_NUMBER_KEY_FILE", str(tmp_path / "other-key"))
     mynumber._key.cache_clear()
     assert mynumber.fingerprint("123456789018", "992011:1") != first  # another key, another fingerprint
+
+
+def test_a_server_without_a_key_refuses_instead_of_making_its_own(monkeypatch, tmp_path):
+    # Before: each host silently made its own key under var/, so two instances could not read each
+    # other's 個人番号. Now only the demo and the tests (VS_GENERATE_MY_NUMBER_KEY=1) make one.
+    monkeypatch.delenv("VS_GENERATE_MY_NUMBER_KEY", raising=False)
+    with pytest.raises(mynumber.MissingKey, match="VS_MY_NUMBER_KEY"):
+        mynumber.encrypt("123456789018", "992011:1000000016")
+    assert not (tmp_path / "key").exists()
+    made = mynumber.generate_key_file()  # what `victim-support keys init` does
+    assert made == tmp_path / "key" and made.stat().st_mode & 0o077 == 0
+    token = mynumber.encrypt("123456789018", "992011:1000000016")
+    assert mynumber.decrypt(token, "992011:1000000016") == "123456789018"
+    with pytest.raises(FileExistsError):
+        mynumber.generate_key_file()  # never overwrites a key

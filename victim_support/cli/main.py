@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel
 
 from core.accounts import Role
 from core.audit import record
+from core.settings import Settings
 from ledgers.disasters.models import DisasterKind
 from victim_support.cli.common import (
     DATE,
@@ -515,6 +516,28 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+# ---------------------------------------------------------------- keys
+
+
+@main.group()
+def keys() -> None:
+    """The 個人番号 encryption key (the same on every server of a deployment)."""
+
+
+@keys.command("init")
+def keys_init() -> None:
+    """Make the key file (VS_MY_NUMBER_KEY_FILE, default var/my_number.key), mode 0600, once.
+
+    Copy it to every app server (or give them VS_MY_NUMBER_KEY); keep a backup: without it the
+    encrypted 個人番号 cannot be read."""
+    from ledgers.registry import mynumber
+
+    path = Settings.from_env().my_number_key_path
+    if path.exists():
+        raise CliError(f"鍵ファイル {path} はすでにあります（上書きしません）")
+    click.echo(f"created {mynumber.generate_key_file(path)}")
+
+
 # ---------------------------------------------------------------- demo
 
 
@@ -527,8 +550,13 @@ def demo(size: int, seed: int, reset: bool) -> None:
 
     Does nothing when the demo municipality is already there (unless --reset).
     """
+    from ledgers.registry import mynumber
     from victim_support.demo import load_demo
 
+    settings = Settings.from_env()
+    if not settings.my_number_key and not settings.my_number_key_path.exists():
+        # demo mode only: a production deployment is given its key (see `victim-support keys init`)
+        click.echo(f"created the 個人番号 key for the demo: {mynumber.generate_key_file()}")
     with session_scope() as session:
         result = load_demo(session, size=size, seed=seed, reset=reset)
         session.commit()
