@@ -219,7 +219,7 @@ def test_issue_reprint_reissue_cancel_and_status(db, town):
     assert status() == "resurvey_requested"
     _survey(db, disaster, dwelling, kind="second", ratio="45")
     assert status() == "resurvey_requested"
-    second = certificates.issue_damage_certificate(db, household, None, on=date(2026, 12, 10))
+    second = certificates.issue_damage_certificate(db, household, None, on=date(2026, 12, 1))
     db.commit()
     db.refresh(first)
     assert second.number == 2 and second.supersedes_id == first.id and second.damage_class == "large_scale_half"
@@ -232,7 +232,7 @@ def test_issue_reprint_reissue_cancel_and_status(db, town):
     victim = certificates.issue_victim_certificate(db, household, "自家用車（見本 300 あ 12-34）が浸水により損傷", "見本市役所駐車場", None)
     db.commit()
     assert victim.number == 3 and victim.kind == "victim"
-    certificates.cancel(db, second, "世帯主の記載誤り", on=date(2026, 12, 11))
+    certificates.cancel(db, second, "世帯主の記載誤り", on=date(2026, 12, 1))
     db.commit()
     assert second.status == "cancelled" and second.cancel_reason == "世帯主の記載誤り"
     with pytest.raises(Conflict):
@@ -422,3 +422,36 @@ def test_bulk_apply_and_counters_at_once(db, database_url, municipality):
     assert sorted(h for h, _ in applied) == sorted(ids)  # one each: the bulk did not apply again for a counter's household
     assert sum(channel == "bulk" for _, channel in applied) == results[0][1]
     assert sorted(n for _, n in results[1:]) == list(range(1, threads))
+
+
+def test_dates_before_the_disaster_or_in_the_future_are_refused(db, town, municipality):
+    # Before: a certificate issued on 1900-01-01 for a 2026 disaster, a survey dated 9999-12-31 that
+    # became the current survey, and a disaster dated 0001-01-01 were all accepted.
+    from datetime import timedelta
+
+    from core.clock import today_jst
+
+    disaster = town["disaster"]
+    household, dwelling = _single_dwelling_household(town)
+    with pytest.raises(DomainError, match="未来") as future:
+        _survey(db, disaster, dwelling, ratio="35", surveyed_on=date(9999, 12, 31))
+    assert future.value.field == "surveyed_on"
+    db.rollback()
+    assert dwelling.id not in surveys.current_surveys(db, disaster)
+    _survey(db, disaster, dwelling, ratio="35")
+    with pytest.raises(DomainError, match="発生日") as early:
+        certificates.issue_damage_certificate(db, household, None, on=date(1900, 1, 1))
+    assert early.value.field == "on"
+    db.rollback()
+    with pytest.raises(DomainError, match="未来"):
+        certificates.issue_damage_certificate(db, household, None, on=today_jst() + timedelta(days=1))
+    db.rollback()
+    assert db.execute(select(Certificate).where(Certificate.household_id == household.id)).first() is None
+    issued = certificates.issue_damage_certificate(db, household, None)
+    assert issued.issued_on == today_jst() and issued.number == 1  # no number was used by the refusals
+    db.rollback()
+    for occurred_on in (date(1, 1, 1), date(1868, 1, 24), today_jst() + timedelta(days=1)):
+        with pytest.raises(DomainError) as refused:
+            add_disaster(db, municipality.id, DisasterInput(name="誤入力", kind="earthquake", occurred_on=occurred_on))
+        assert refused.value.field == "occurred_on"
+        db.rollback()

@@ -20,7 +20,7 @@ from ledgers.certificates.models import (
 )
 from ledgers.certificates.pdf import DAMAGE_CLASSES, CertificateView, IssuerConfig, render_batch, render_certificate
 from core.csvfile import csv_bytes
-from core.clock import today_jst, utcnow
+from core.clock import check_day, today_jst, utcnow
 from ledgers.damage import get_ruleset
 from ledgers.disasters.models import Disaster
 from core.errors import Conflict, DomainError, NotFound
@@ -102,9 +102,10 @@ def apply(
     existing = damage_application(session, household.id)
     if existing is not None:
         return existing
+    applied_on = _day(session.get(Disaster, household.disaster_id), on, "申請日")
     application = CertificateApplication(
         municipality_id=household.municipality_id, disaster_id=household.disaster_id, household_id=household.id,
-        kind=CertificateKind.damage.value, channel=channel, applied_on=on or today_jst(), notes=notes.strip(),
+        kind=CertificateKind.damage.value, channel=channel, applied_on=applied_on, notes=notes.strip(),
         created_by_id=user_id,
     )
     session.add(application)
@@ -112,8 +113,16 @@ def apply(
     return application
 
 
+def _day(disaster: Disaster, on: date | None, what: str = "交付日") -> date:
+    """The date of an application, issuance, reprint or cancellation: today unless given; never
+    before the disaster nor in the future."""
+    return check_day(on or today_jst(), field="on", what=what, earliest=disaster.occurred_on,
+                     earliest_what=f"災害の発生日（{disaster.occurred_on.isoformat()}）")
+
+
 def bulk_apply(session: Session, disaster: Disaster, user_id: int | None, on: date | None = None) -> int:
     """Applications for every household of the disaster whose dwelling is surveyed (一括申請)."""
+    on = _day(disaster, on, "申請日")
     mapping = surveys.household_dwelling_map(session, disaster)
     surveyed = set(surveys.current_surveys(session, disaster))
     # A counter applying for one of these households meanwhile, or a second bulk application,
@@ -133,7 +142,7 @@ def bulk_apply(session: Session, disaster: Disaster, user_id: int | None, on: da
         session.add(
             CertificateApplication(
                 municipality_id=disaster.municipality_id, disaster_id=disaster.id, household_id=household_id,
-                kind=CertificateKind.damage.value, channel="bulk", applied_on=on or today_jst(), created_by_id=user_id,
+                kind=CertificateKind.damage.value, channel="bulk", applied_on=on, created_by_id=user_id,
             )
         )
         count += 1
@@ -255,6 +264,7 @@ def issue_damage_certificate(
     If a certificate is in force and the dwelling was surveyed again since, this is the re-issue:
     a new number, the old certificate marked superseded (the chain stays visible)."""
     disaster = session.get(Disaster, household.disaster_id)
+    on = _day(disaster, on)
     _lock_household(session, household)
     damage = surveys.household_damage(session, disaster, household)
     if not damage.dwellings:
@@ -265,7 +275,7 @@ def issue_damage_certificate(
     dwelling, survey = damage.decisive
     return _issue_from_survey(
         session, disaster, household, dwelling, survey, active_certificate(session, household.id), application, user_id,
-        on or today_jst(),
+        on,
     )
 
 
@@ -273,7 +283,7 @@ def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on:
                limit: int | None = None) -> list[Certificate]:
     """Issue to every applied household whose dwelling is surveyed and who holds no certificate
     (or holds one from an older survey: re-issue). Preloads everything, for 10,000s at once."""
-    on = on or today_jst()
+    on = _day(disaster, on)
     applications = {
         a.household_id: a
         for a in session.execute(
@@ -339,10 +349,11 @@ def issue_victim_certificate(
     if not victim_text.strip():
         raise DomainError("被害の状況を入力してください", field="victim_text")
     disaster = session.get(Disaster, household.disaster_id)
+    on = _day(disaster, on)
     _lock_household(session, household)
     application = CertificateApplication(
         municipality_id=household.municipality_id, disaster_id=disaster.id, household_id=household.id,
-        kind=CertificateKind.victim.value, channel="counter", applied_on=on or today_jst(), created_by_id=user_id,
+        kind=CertificateKind.victim.value, channel="counter", applied_on=on, created_by_id=user_id,
     )
     session.add(application)
     session.flush()
@@ -351,7 +362,7 @@ def issue_victim_certificate(
         application_id=application.id, number=_allocate_number(session, disaster.id), kind=CertificateKind.victim.value,
         head_name=household.head_name, head_address=household.address,
         dwelling_location=location.strip() or household.address, victim_text=victim_text.strip(), notes=notes.strip(),
-        issued_on=on or today_jst(), issued_by_id=user_id,
+        issued_on=on, issued_by_id=user_id,
     )
     session.add(certificate)
     session.flush()
@@ -364,8 +375,8 @@ def reprint(session: Session, certificate: Certificate, on: date | None = None) 
         raise DomainError(f"第{certificate.number}号 は取り消されているため、再交付できません")
     if certificate.status == CertificateStatus.superseded.value:
         raise DomainError(f"第{certificate.number}号 は第{_number_of(session, certificate.superseded_by_id)}号 に更新されています。新しい証明書を再交付してください")
+    certificate.last_reprinted_on = _day(session.get(Disaster, certificate.disaster_id), on, "再交付日")
     certificate.reprint_count += 1
-    certificate.last_reprinted_on = on or today_jst()
     certificate.version += 1
     session.add(certificate)
     session.flush()
@@ -377,8 +388,9 @@ def cancel(session: Session, certificate: Certificate, reason: str, on: date | N
         raise DomainError("取消の理由を入力してください", field="reason")
     if certificate.status != CertificateStatus.issued.value:
         raise Conflict(f"第{certificate.number}号 は既に{'取消' if certificate.status == 'cancelled' else '更新'}されています")
+    cancelled_on = _day(session.get(Disaster, certificate.disaster_id), on, "取消日")
     certificate.status = CertificateStatus.cancelled.value
-    certificate.cancelled_on = on or today_jst()
+    certificate.cancelled_on = cancelled_on
     certificate.cancel_reason = reason.strip()[:400]
     certificate.version += 1
     session.add(certificate)

@@ -9,7 +9,8 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from core.clock import utcnow
+from core.clock import check_day, utcnow
+from core.wareki import ERAS
 from ledgers.disasters.models import Disaster, DisasterKind, DisasterStatus
 from core.errors import Conflict, DomainError, NotFound, StaleEdit
 
@@ -42,6 +43,7 @@ def _validate(data: DisasterInput) -> None:
         raise DomainError("災害救助法の適用日は、適用ありの場合のみ入力できます", field="relief_act_applied_on")
     if data.support_act_applied_on and not data.support_act_applied:
         raise DomainError("被災者生活再建支援法の適用日は、適用ありの場合のみ入力できます", field="support_act_applied_on")
+    check_day(data.occurred_on, field="occurred_on", what="発生日", earliest=ERAS[0].start, earliest_what="明治元年")
     for field_name, applied_on in (
         ("relief_act_applied_on", data.relief_act_applied_on),
         ("support_act_applied_on", data.support_act_applied_on),

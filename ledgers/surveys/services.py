@@ -27,6 +27,7 @@ from ledgers.damage import (
 )
 from ledgers.damage.rules import Judgement, Ruleset
 from ledgers.disasters.models import Disaster
+from core.clock import check_day
 from core.errors import DomainError, NotFound
 from ledgers.households.models import VictimHousehold
 from ledgers.registry.models import Dwelling, Occupancy
@@ -155,6 +156,7 @@ def record_survey(session: Session, disaster: Disaster, dwelling: Dwelling, data
         raise DomainError("調査日を入力してください", field="surveyed_on")
     if data.surveyed_on < disaster.occurred_on:
         raise DomainError("調査日が災害の発生日より前です", field="surveyed_on")
+    check_day(data.surveyed_on, field="surveyed_on", what="調査日")
     judgement, inputs, flood_class = judge(disaster, dwelling, data)
     # Lock the dwelling's chain (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE serialises anyway).
     session.execute(select(Dwelling.id).where(Dwelling.id == dwelling.id).with_for_update())
