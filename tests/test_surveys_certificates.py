@@ -455,3 +455,21 @@ def test_dates_before_the_disaster_or_in_the_future_are_refused(db, town, munici
             add_disaster(db, municipality.id, DisasterInput(name="誤入力", kind="earthquake", occurred_on=occurred_on))
         assert refused.value.field == "occurred_on"
         db.rollback()
+
+
+@pytest.mark.parametrize(
+    ("victim_text", "notes", "field"),
+    [("車" * 1000, "", "victim_text"), ("自家用車が浸水😀", "", "victim_text"), ("自家用車が浸水", "\x07", "notes")],
+)
+def test_a_certificate_that_cannot_be_printed_is_refused_before_a_number_is_used(db, town, victim_text, notes, field):
+    # Before: a 被災証明書 with ≈1,000 characters or an emoji was issued (number used, audited) and
+    # its PDF was a 500 forever.
+    household, _ = _single_dwelling_household(town)
+    with pytest.raises(DomainError) as refused:
+        certificates.issue_victim_certificate(db, household, victim_text, "見本市役所駐車場", None, notes=notes)
+    assert refused.value.field == field and ("長すぎ" in refused.value.message or "印字できない" in refused.value.message)
+    db.rollback()
+    assert db.execute(select(Certificate).where(Certificate.household_id == household.id)).first() is None
+    ok = certificates.issue_victim_certificate(db, household, "自家用車が浸水", "見本市役所駐車場", None)
+    assert ok.number == 1  # the refused one used no number
+    db.rollback()

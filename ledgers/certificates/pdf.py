@@ -39,7 +39,9 @@ __all__ = [
     "CertificateView",
     "FontNotFoundError",
     "IssuerConfig",
+    "TextTooLongError",
     "UnrenderableTextError",
+    "check_printable",
     "find_font",
     "format_number",
     "render_batch",
@@ -81,6 +83,10 @@ FONT_ENV = "VS_CERT_FONT"
 
 class CertificateError(ValueError):
     """A view or issuer that cannot be rendered as a certificate."""
+
+
+class TextTooLongError(CertificateError):
+    """The free text (被害の状況, 備考) does not fit on the one page of the form, even in small type."""
 
 
 class FontNotFoundError(CertificateError):
@@ -465,6 +471,34 @@ def _rows(font: _Font, view: CertificateView, size: float, free_size: float) -> 
     return rows
 
 
+def _layout(font: _Font, view: CertificateView) -> list[_Row]:
+    """The checked rows of one certificate; raises CertificateError when it cannot be printed."""
+    _check_view(view)
+    fields = [
+        ("head_name", view.head_name),
+        ("head_address", view.head_address),
+        ("dwelling_location", view.dwelling_location),
+        ("disaster_name", view.disaster_name),
+        ("notes", _notes(view)),
+        ("victim_text", view.victim_text),
+        ("number", str(view.number)),
+    ]
+    _check_glyphs(font, fields)
+    size = 11.0
+    for free_size in (11.0, 10.0, 9.0, 8.0):  # long free text gets smaller, the rest stays
+        rows = _rows(font, view, size, free_size)
+        table_h = sum(r.height() for r in rows)
+        if 66 * MM + table_h + 62 * MM <= PAGE_H - BOTTOM_LIMIT:
+            return rows
+    raise TextTooLongError(f"certificate {format_number(view.number)}: text too long for one page")
+
+
+def check_printable(view: CertificateView, font_path: str | None = None) -> None:
+    """Raise what rendering would raise (a character the font lacks, text that does not fit on the
+    page), without drawing: checked before a number is used, so nothing is issued that cannot print."""
+    _layout(_load_font(find_font(font_path)), view)
+
+
 class _Renderer:
     def __init__(self, issuer: IssuerConfig, title: str):
         from reportlab import rl_config
@@ -538,25 +572,7 @@ class _Renderer:
     # -- page -------------------------------------------------------------
 
     def page(self, view: CertificateView) -> None:
-        _check_view(view)
-        fields = [
-            ("head_name", view.head_name),
-            ("head_address", view.head_address),
-            ("dwelling_location", view.dwelling_location),
-            ("disaster_name", view.disaster_name),
-            ("notes", _notes(view)),
-            ("victim_text", view.victim_text),
-            ("number", str(view.number)),
-        ]
-        _check_glyphs(self.font, fields)
-        size = 11.0
-        for free_size in (11.0, 10.0, 9.0, 8.0):  # long free text gets smaller, the rest stays
-            rows = _rows(self.font, view, size, free_size)
-            table_h = sum(r.height() for r in rows)
-            if 66 * MM + table_h + 62 * MM <= PAGE_H - BOTTOM_LIMIT:
-                break
-        else:
-            raise CertificateError(f"certificate {format_number(view.number)}: text too long for one page")
+        rows = _layout(self.font, view)
         self._draw(view, rows)
         self.c.showPage()
 

@@ -18,7 +18,16 @@ from ledgers.certificates.models import (
     CertificateStatus,
     IssuerSetting,
 )
-from ledgers.certificates.pdf import DAMAGE_CLASSES, CertificateView, IssuerConfig, render_batch, render_certificate
+from ledgers.certificates.pdf import (
+    DAMAGE_CLASSES,
+    CertificateView,
+    IssuerConfig,
+    TextTooLongError,
+    UnrenderableTextError,
+    check_printable,
+    render_batch,
+    render_certificate,
+)
 from core.csvfile import csv_bytes
 from core.clock import check_day, today_jst, utcnow
 from ledgers.damage import get_ruleset
@@ -273,10 +282,12 @@ def issue_damage_certificate(
         raise DomainError("この世帯の住家は、まだ被害認定調査が済んでいません")
     application = apply(session, household, user_id, channel=channel)
     dwelling, survey = damage.decisive
-    return _issue_from_survey(
+    certificate = _issue_from_survey(
         session, disaster, household, dwelling, survey, active_certificate(session, household.id), application, user_id,
         on,
     )
+    ensure_printable(session, certificate, disaster)
+    return certificate
 
 
 def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on: date | None = None,
@@ -366,6 +377,7 @@ def issue_victim_certificate(
     )
     session.add(certificate)
     session.flush()
+    ensure_printable(session, certificate, disaster)
     return certificate
 
 
@@ -525,6 +537,28 @@ def certificate_view(session: Session, certificate: Certificate, disaster: Disas
         **common, damage_class=certificate.damage_class, damage_class_label=certificate.damage_label,
         flood_class=certificate.flood_class or None, reissue_of=reissue_of, damage_classes=_classes_for(certificate.rule_version),
     )
+
+
+_PRINTED_FIELDS = {
+    "head_name": "世帯主氏名", "head_address": "住所", "dwelling_location": "所在地", "disaster_name": "災害名",
+    "notes": "備考", "victim_text": "被害の状況", "number": "交付番号",
+}
+
+
+def ensure_printable(session: Session, certificate: Certificate, disaster: Disaster) -> None:
+    """Refuse (DomainError, the caller rolls back: no number used) a certificate whose PDF could not
+    be made: a character the form's font lacks (emoji, control characters, an unmapped 外字) or
+    free text longer than the page."""
+    try:
+        check_printable(certificate_view(session, certificate, disaster))
+    except UnrenderableTextError as exc:
+        label = _PRINTED_FIELDS.get(exc.field_name, exc.field_name)
+        shown = "、".join(f"U+{ord(c):04X}" for c in exc.chars[:5])
+        raise DomainError(f"{label}に証明書に印字できない文字があります（{shown}）。文字を直してから交付してください",
+                          field=exc.field_name) from None
+    except TextTooLongError:
+        raise DomainError("被害の状況・備考が長すぎて証明書の1ページに収まりません。短くしてから交付してください",
+                          field="victim_text" if certificate.kind == CertificateKind.victim.value else "notes") from None
 
 
 def render(session: Session, certificate: Certificate, disaster: Disaster, issuer: IssuerConfig, *, reprint_on: date | None = None) -> bytes:

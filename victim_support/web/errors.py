@@ -155,11 +155,14 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _respond(
-        request,
-        HTTP_500_INTERNAL_SERVER_ERROR,
-        "処理中に予期しないエラーが発生しました。入力内容は保存されていません。時間をおいて再度お試しいただき、解決しない場合は管理者に連絡してください",
-    )
+    # Honest about what is known: a read saved nothing; a write may have been saved before the error
+    # (e.g. a certificate issued, then its PDF failed), so the user is asked to look before retrying.
+    if request.method in ("GET", "HEAD"):
+        detail = "表示中に予期しないエラーが発生しました（データは変更されていません）。"
+    else:
+        detail = ("処理中に予期しないエラーが発生しました。保存されたかどうかは台帳や一覧で確かめてから、"
+                  "必要な場合だけ操作をやり直してください。")
+    return _respond(request, HTTP_500_INTERNAL_SERVER_ERROR, detail + "解決しない場合は管理者に連絡してください")
 
 
 EXCEPTION_HANDLERS = {
