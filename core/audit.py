@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -13,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel
 
 from core.clock import utcnow
+from core.settings import Settings
 
 
 class AuditEntry(SQLModel, table=True):
@@ -182,3 +188,112 @@ def verify(session: Session) -> tuple[int, list[ChainProblem]]:
             )
         )
     return count, problems
+
+
+# ---------------------------------------------------------------- signed checkpoints (anchors)
+#
+# The hash chain shows any change made *inside* the chain, but someone with write access to the
+# database could delete the tail and reset the head, or recompute every hash. A checkpoint is the
+# head (seq, hash) at a moment, signed with HMAC-SHA256 under a key kept outside the database
+# (VS_AUDIT_KEY or its key file) and written outside it (one JSON line per checkpoint in the
+# checkpoint file, which operators also ship elsewhere: syslog, another server, paper). Verifying
+# against the checkpoints detects both rewrites: the entry at a checkpointed seq must still exist
+# with the same hash.
+
+
+class MissingAuditKey(RuntimeError):
+    """No key to sign or check checkpoints with."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    entry_hash: str
+    at: str  # ISO timestamp, UTC
+    signature: str
+
+    def payload(self) -> bytes:
+        return f"victim-support audit checkpoint v1|{self.seq}|{self.entry_hash}|{self.at}".encode()
+
+    def to_json(self) -> str:
+        return json.dumps({"seq": self.seq, "entry_hash": self.entry_hash, "at": self.at, "signature": self.signature},
+                          separators=(",", ":"))
+
+
+def audit_key(settings: Settings | None = None, *, create: bool = False) -> bytes:
+    """The checkpoint key: VS_AUDIT_KEY (URL-safe base64), else the key file; ``create`` makes the
+    file (0600) when missing (``victim-support keys init``, the demo, the tests)."""
+    settings = settings or Settings.from_env()
+    if settings.audit_key:
+        return base64.urlsafe_b64decode(settings.audit_key)
+    path = settings.audit_key_path
+    if not path.exists():
+        if not (create or settings.generate_my_number_key):
+            raise MissingAuditKey(
+                f"監査ログの署名鍵がありません: VS_AUDIT_KEY を設定するか、鍵ファイル {path} を置いてください"
+                "（victim-support keys init で作れます）"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)))
+    return base64.urlsafe_b64decode(path.read_bytes().strip())
+
+
+def _sign(key: bytes, checkpoint: Checkpoint) -> str:
+    return hmac.new(key, checkpoint.payload(), hashlib.sha256).hexdigest()
+
+
+def make_checkpoint(session: Session, key: bytes) -> Checkpoint:
+    """The signed head of the chain as it is now (read in the caller's transaction)."""
+    head = session.get(AuditHead, 1)
+    seq, last = (head.last_seq, head.last_hash) if head is not None else (0, GENESIS_HASH)
+    unsigned = Checkpoint(seq, last, utcnow().astimezone(UTC).isoformat(timespec="seconds"), "")
+    return Checkpoint(unsigned.seq, unsigned.entry_hash, unsigned.at, _sign(key, unsigned))
+
+
+def write_checkpoint(session: Session, settings: Settings | None = None) -> tuple[Checkpoint, Path]:
+    """Append a signed checkpoint to the checkpoint file; returns it and the file."""
+    settings = settings or Settings.from_env()
+    checkpoint = make_checkpoint(session, audit_key(settings))
+    path = settings.audit_checkpoint_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(checkpoint.to_json() + "\n")
+    return checkpoint, path
+
+
+def read_checkpoints(path: Path) -> list[Checkpoint]:
+    if not path.exists():
+        return []
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            data = json.loads(line)
+            found.append(Checkpoint(int(data["seq"]), str(data["entry_hash"]), str(data["at"]), str(data["signature"])))
+    return found
+
+
+def verify_checkpoints(session: Session, checkpoints: list[Checkpoint], key: bytes) -> list[ChainProblem]:
+    """Each checkpoint must carry a valid signature, and the chain must still hold its entry."""
+    problems: list[ChainProblem] = []
+    if not checkpoints:
+        return problems
+    seqs = sorted({c.seq for c in checkpoints if c.seq > 0})
+    stored = dict(
+        session.execute(select(AuditEntry.seq, AuditEntry.entry_hash).where(AuditEntry.seq.in_(seqs))).all()
+    ) if seqs else {}
+    for checkpoint in checkpoints:
+        if not hmac.compare_digest(_sign(key, checkpoint), checkpoint.signature):
+            problems.append(ChainProblem(checkpoint.seq, None, f"checkpoint at entry {checkpoint.seq} ({checkpoint.at}): "
+                                         "the signature is wrong (forged or signed with another key)"))
+            continue
+        if checkpoint.seq == 0:
+            continue
+        if checkpoint.seq not in stored:
+            problems.append(ChainProblem(checkpoint.seq, None, f"entry {checkpoint.seq}, signed in the checkpoint of "
+                                         f"{checkpoint.at}, is gone: the chain was cut back"))
+        elif stored[checkpoint.seq] != checkpoint.entry_hash:
+            problems.append(ChainProblem(checkpoint.seq, None, f"entry {checkpoint.seq} differs from the checkpoint of "
+                                         f"{checkpoint.at}: the chain was rewritten"))
+    return problems

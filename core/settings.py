@@ -61,6 +61,10 @@ class Settings:
     # Make the key file when it is missing: only the demo (make run) and the tests; production
     # servers must be given the same key (an instance that made its own could not read the others').
     generate_my_number_key: bool = False
+    # Audit checkpoints: the signing key (outside the database) and the file they are appended to.
+    audit_key: str | None = field(default=None, repr=False)
+    audit_key_file: Path | None = None
+    audit_checkpoint_file: Path | None = None
     # TrueType font embedded in certificates (None = the IPAexGothic shipped with the package).
     certificate_font: Path | None = None
     # How imports read a file: auto (a second process for large files), process, inline.
@@ -89,6 +93,9 @@ class Settings:
             my_number_key=os.environ.get("VS_MY_NUMBER_KEY") or None,
             my_number_key_file=_path("VS_MY_NUMBER_KEY_FILE"),
             generate_my_number_key=os.environ.get("VS_GENERATE_MY_NUMBER_KEY") == "1",
+            audit_key=os.environ.get("VS_AUDIT_KEY") or None,
+            audit_key_file=_path("VS_AUDIT_KEY_FILE"),
+            audit_checkpoint_file=_path("VS_AUDIT_CHECKPOINT_FILE"),
             certificate_font=_path("VS_CERT_FONT"),
             import_reader=reader,
             templates_dir=_path("VS_TEMPLATES_DIR"),
@@ -113,6 +120,14 @@ class Settings:
     def my_number_key_path(self) -> Path:
         return self.my_number_key_file or self.var_dir / "my_number.key"
 
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.var_dir / "audit.key"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.var_dir / "audit-checkpoints.jsonl"
+
     def resolve(self, path: Path) -> Path:
         """A relative path (of a SQLite URL) taken from ``home``."""
         return path if path.is_absolute() else self.home / path
@@ -128,6 +143,9 @@ ENVIRONMENT = (
     ("VS_MY_NUMBER_KEY", "(unset)", "個人番号 encryption key, URL-safe base64 of 32 bytes"),
     ("VS_MY_NUMBER_KEY_FILE", "var/my_number.key", "file holding that key (`victim-support keys init` makes it)"),
     ("VS_GENERATE_MY_NUMBER_KEY", "0", "1: make the key file when missing (demo and tests only)"),
+    ("VS_AUDIT_KEY", "(unset)", "key signing the audit checkpoints, URL-safe base64 of 32 bytes"),
+    ("VS_AUDIT_KEY_FILE", "var/audit.key", "file holding that key (`victim-support keys init` makes it)"),
+    ("VS_AUDIT_CHECKPOINT_FILE", "var/audit-checkpoints.jsonl", "where signed checkpoints are appended"),
     ("VS_CERT_FONT", "bundled IPAexGothic", "TrueType font embedded in certificates"),
     ("VS_IMPORT_READER", "auto", "auto, process or inline: how imports read a file"),
     ("VS_TEMPLATES_DIR", "the package's", "override the page templates"),

@@ -153,3 +153,94 @@ def test_long_lived_session_sees_appends_from_another_instance(fresh_database_ur
     finally:
         for engine in engines:
             engine.dispose()
+
+
+# ---------------------------------------------------------------- signed checkpoints
+
+KEY = b"k" * 32
+
+
+def _rewrite_whole_chain(engine) -> None:
+    """What someone with write access could do: change an entry and recompute every hash after it,
+    and the head, so that verify() alone finds nothing."""
+    with Session(engine) as session:
+        entries = list(session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
+        previous = audit.GENESIS_HASH
+        for entry in entries:
+            if entry.seq == 2:
+                entry.target_id = "forged"
+            entry.prev_hash = previous
+            entry.entry_hash = audit.entry_hash(entry)
+            previous = entry.entry_hash
+            session.add(entry)
+        head = session.get(AuditHead, 1)
+        head.last_hash = previous
+        session.add(head)
+        session.commit()
+
+
+def _checkpoint(engine) -> audit.Checkpoint:
+    with Session(engine) as session:
+        return audit.make_checkpoint(session, KEY)
+
+
+def _against(engine, checkpoints) -> list[audit.ChainProblem]:
+    with Session(engine) as session:
+        return audit.verify_checkpoints(session, checkpoints, KEY)
+
+
+def test_a_rewritten_chain_is_caught_by_a_signed_checkpoint(audit_engine):
+    _append(audit_engine, 5)
+    checkpoint = _checkpoint(audit_engine)
+    assert checkpoint.seq == 5 and _against(audit_engine, [checkpoint]) == []
+    _append(audit_engine, 2, start=6)
+    assert _against(audit_engine, [checkpoint]) == []  # a later append keeps the checkpointed entry
+    _rewrite_whole_chain(audit_engine)
+    assert _verify(audit_engine)[1] == []  # the chain alone looks intact after a full recompute …
+    problems = _against(audit_engine, [checkpoint])
+    assert [p.seq for p in problems] == [5] and "rewritten" in problems[0].message  # … the checkpoint does not
+
+
+def test_a_chain_cut_back_with_its_head_reset_is_caught(audit_engine):
+    _append(audit_engine, 5)
+    checkpoint = _checkpoint(audit_engine)
+    with Session(audit_engine) as session:
+        third = session.execute(select(AuditEntry).where(AuditEntry.seq == 3)).scalar_one()
+        third_hash = third.entry_hash
+    _exec(audit_engine, "DELETE FROM audit_entry WHERE seq > 3")
+    _exec(audit_engine, "UPDATE audit_head SET last_seq = 3, last_hash = :h", h=third_hash)
+    assert _verify(audit_engine)[1] == []
+    problems = _against(audit_engine, [checkpoint])
+    assert [p.seq for p in problems] == [5] and "cut back" in problems[0].message
+
+
+def test_a_forged_checkpoint_is_refused(audit_engine):
+    _append(audit_engine, 3)
+    real = _checkpoint(audit_engine)
+    forged = audit.Checkpoint(real.seq, real.entry_hash, real.at, "0" * 64)
+    other_key = audit.Checkpoint(real.seq, real.entry_hash, real.at, audit._sign(b"x" * 32, real))
+    problems = _against(audit_engine, [forged, other_key])
+    assert len(problems) == 2 and all("signature" in p.message for p in problems)
+
+
+def test_cli_checkpoint_then_verify_detects_the_rewrite(fresh_database_url, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from victim_support.cli import main
+
+    monkeypatch.setenv("VS_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    monkeypatch.setenv("VS_AUDIT_CHECKPOINT_FILE", str(tmp_path / "checkpoints.jsonl"))
+    env = {"DATABASE_URL": fresh_database_url}
+    engine = make_engine(fresh_database_url)
+    try:
+        _append(engine, 4)
+        made = CliRunner().invoke(main, ["audit", "checkpoint"], env=env)
+        assert made.exit_code == 0, made.output
+        assert (tmp_path / "checkpoints.jsonl").read_text().count("\n") == 1
+        ok = CliRunner().invoke(main, ["audit", "verify"], env=env)
+        assert ok.exit_code == 0 and "1 signed checkpoint" in ok.output, ok.output
+        _rewrite_whole_chain(engine)
+        broken = CliRunner().invoke(main, ["audit", "verify"], env=env)
+        assert broken.exit_code == 1 and "rewritten" in broken.output, broken.output
+    finally:
+        engine.dispose()

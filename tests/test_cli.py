@@ -336,12 +336,15 @@ def test_demo_loads_is_idempotent_and_audited(fresh_database_url):
         engine.dispose()
 
 
-def test_keys_init_makes_the_key_file_once(cli, tmp_path, monkeypatch):
+def test_keys_init_makes_the_key_files_once(cli, tmp_path, monkeypatch):
     key = tmp_path / "deploy" / "my_number.key"
+    signing = tmp_path / "deploy" / "audit.key"
     monkeypatch.setenv("VS_MY_NUMBER_KEY_FILE", str(key))
+    monkeypatch.setenv("VS_AUDIT_KEY_FILE", str(signing))
     first = cli("keys", "init")
     assert first.exit_code == 0, first.output
-    assert key.is_file() and key.stat().st_mode & 0o077 == 0 and len(key.read_bytes().strip()) == 44
+    for made in (key, signing):
+        assert made.is_file() and made.stat().st_mode & 0o077 == 0 and len(made.read_bytes().strip()) == 44
     before = key.read_bytes()
     again = cli("keys", "init")
     assert again.exit_code == 2 and "すでにあります" in _one_line_error(again)

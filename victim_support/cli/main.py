@@ -499,13 +499,19 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check the whole chain; exit 1 naming every modified or deleted entry."""
-    from core.audit import verify
+    """Check the whole chain, and the chain against the signed checkpoints; exit 1 naming every
+    modified or deleted entry, and every checkpoint the chain no longer matches."""
+    from core.audit import audit_key, read_checkpoints, verify, verify_checkpoints
 
+    settings = Settings.from_env()
+    checkpoints = read_checkpoints(settings.audit_checkpoint_path)
     with session_scope() as session:
         count, problems = verify(session)
+        if checkpoints:
+            problems += verify_checkpoints(session, checkpoints, audit_key(settings))
     if not problems:
-        click.echo(f"OK: {count} entries, chain intact")
+        against = f", matches {len(checkpoints)} signed checkpoint(s)" if checkpoints else " (no signed checkpoint yet)"
+        click.echo(f"OK: {count} entries, chain intact{against}")
         return
     for problem in problems:
         where = f"seq {problem.seq}" if problem.seq is not None else "seq ?"
@@ -514,6 +520,18 @@ def audit_verify() -> None:
         click.echo(f"BROKEN {where}: {problem.message}", err=True)
     click.echo(f"FAILED: {count} entries checked, {len(problems)} problem(s)", err=True)
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the head of the chain (HMAC, key outside the database) and append it to the checkpoint
+    file (VS_AUDIT_CHECKPOINT_FILE); also printed, to be kept elsewhere too. Run it from cron."""
+    from core.audit import write_checkpoint
+
+    with session_scope() as session:
+        checkpoint, path = write_checkpoint(session)
+    click.echo(f"checkpoint at entry {checkpoint.seq} written to {path}")
+    click.echo(checkpoint.to_json())
 
 
 # ---------------------------------------------------------------- keys
@@ -526,16 +544,22 @@ def keys() -> None:
 
 @keys.command("init")
 def keys_init() -> None:
-    """Make the key file (VS_MY_NUMBER_KEY_FILE, default var/my_number.key), mode 0600, once.
+    """Make the key files, mode 0600, once: the 個人番号 key (VS_MY_NUMBER_KEY_FILE, default
+    var/my_number.key) and the audit checkpoint key (VS_AUDIT_KEY_FILE, default var/audit.key).
 
-    Copy it to every app server (or give them VS_MY_NUMBER_KEY); keep a backup: without it the
-    encrypted 個人番号 cannot be read."""
+    Copy them to every app server (or give them VS_MY_NUMBER_KEY / VS_AUDIT_KEY); keep a backup:
+    without the first the encrypted 個人番号 cannot be read."""
+    from core.audit import audit_key
     from ledgers.registry import mynumber
 
-    path = Settings.from_env().my_number_key_path
-    if path.exists():
-        raise CliError(f"鍵ファイル {path} はすでにあります（上書きしません）")
-    click.echo(f"created {mynumber.generate_key_file(path)}")
+    settings = Settings.from_env()
+    paths = [settings.my_number_key_path, settings.audit_key_path]
+    existing = [str(path) for path in paths if path.exists()]
+    if existing:
+        raise CliError(f"鍵ファイル {', '.join(existing)} はすでにあります（上書きしません）")
+    click.echo(f"created {mynumber.generate_key_file(paths[0])}")
+    audit_key(settings, create=True)
+    click.echo(f"created {paths[1]}")
 
 
 # ---------------------------------------------------------------- demo
@@ -557,6 +581,11 @@ def demo(size: int, seed: int, reset: bool) -> None:
     if not settings.my_number_key and not settings.my_number_key_path.exists():
         # demo mode only: a production deployment is given its key (see `victim-support keys init`)
         click.echo(f"created the 個人番号 key for the demo: {mynumber.generate_key_file()}")
+    if not settings.audit_key and not settings.audit_key_path.exists():
+        from core.audit import audit_key
+
+        audit_key(settings, create=True)
+        click.echo(f"created the audit checkpoint key for the demo: {settings.audit_key_path}")
     with session_scope() as session:
         result = load_demo(session, size=size, seed=seed, reset=reset)
         session.commit()
