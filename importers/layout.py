@@ -288,11 +288,19 @@ def _column(value: Any, what: str, fmt: str, header: bool, origin: int, source: 
 def load_layout(path: str | Path) -> Layout:
     """Read a TOML mapping file (raises ``LayoutError``, or ``FileNotFoundError``)."""
     path = Path(path)
-    with path.open("rb") as handle:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
         try:
-            data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as exc:
-            raise _err(str(path), f"not valid TOML: {exc}") from None
+            raw.decode("cp932")
+        except UnicodeDecodeError:
+            raise _err(str(path), "レイアウトファイルは UTF-8 で保存してください（文字コードを読めません）") from None
+        raise _err(str(path), "レイアウトファイルが Shift_JIS で保存されています。UTF-8 で保存し直してください") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _err(str(path), f"not valid TOML: {exc}") from None
     return parse_layout(data, str(path))
 
 

@@ -349,3 +349,37 @@ def test_keys_init_makes_the_key_files_once(cli, tmp_path, monkeypatch):
     again = cli("keys", "init")
     assert again.exit_code == 2 and "すでにあります" in _one_line_error(again)
     assert key.read_bytes() == before
+
+
+def _mistake(args: list[str], database_url: str) -> str:
+    result = CliRunner().invoke(main, args, env={"DATABASE_URL": database_url})
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    return _one_line_error(result)
+
+
+def test_newcomer_mistakes_give_one_line_and_exit_2(cli, db, tmp_path, database_url):
+    code = _add_municipality(cli, db)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    foreign = tmp_path / "foreign.csv"
+    foreign.write_bytes("氏名,住所\r\n山田,東京\r\n".encode("cp932"))
+    mapping = tmp_path / "sjis.toml"
+    mapping.write_bytes('[layout]\nname = "取込"\n'.encode("cp932"))
+    importing = ["import", "residents", "--municipality", code, "--quiet"]
+    assert "empty" in _mistake([*importing[:2], str(empty), *importing[2:], "--layout", "chukan-residents"], database_url)
+    assert "宛名番号" in _mistake([*importing[:2], str(foreign), *importing[2:], "--layout", "chukan-residents"],
+                                database_url)
+    assert "Shift_JIS" in _mistake([*importing[:2], str(foreign), *importing[2:], "--mapping", str(mapping)], database_url)
+    assert "対応していません" in _mistake(["municipality", "list"], "mysql://user@host/db")
+    assert "対応していません" in _mistake(["db", "upgrade"], "oracle://user@host/db")
+
+
+def test_a_postgresql_database_that_does_not_exist_is_named(tmp_path):
+    from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database
+
+    drop_postgres_database(create_postgres_database())  # PostgreSQL is there (fails when required and absent)
+    missing = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/vs_missing_{uuid.uuid4().hex[:8]}"
+    for args in (["db", "upgrade"], ["municipality", "list"]):
+        line = _mistake(args, missing)
+        assert "がありません" in line and "createdb" in line

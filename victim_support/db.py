@@ -19,6 +19,23 @@ from sqlmodel import Session
 from core.settings import Settings
 
 
+SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+class UnsupportedDatabase(ValueError):
+    """DATABASE_URL names a database the system does not run on."""
+
+
+def check_url(url: str) -> str:
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
+    if scheme not in SUPPORTED_SCHEMES:
+        raise UnsupportedDatabase(
+            f"DATABASE_URL の種類 {scheme or url!r} には対応していません: sqlite:///ファイル か "
+            "postgresql://ユーザー@ホスト/データベース を指定してください"
+        )
+    return url
+
+
 def normalise_url(url: str) -> str:
     """Map the user-facing URL to a driver URL (psycopg 3 for PostgreSQL)."""
     if url.startswith("postgres://"):
@@ -50,6 +67,7 @@ def _sqlite_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    check_url(url)
     if is_sqlite(url):
         engine = create_engine(
             _sqlite_url(url),

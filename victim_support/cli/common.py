@@ -4,6 +4,7 @@ lookups and output helpers. Imported by the command modules; imports none of the
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from core.errors import DomainError
 from core.settings import Settings
 from core.tenancy import TenancyError, get_by_code
 from victim_support.accounts.services import AccountError, find_user
-from victim_support.db import make_engine
+from victim_support.db import UnsupportedDatabase, make_engine
 
 CLI_ACTOR_NAME = "cli"
 
@@ -44,13 +45,26 @@ class VictimSupportGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (DomainError, AccountError, TenancyError) as exc:
+        except (DomainError, AccountError, TenancyError, UnsupportedDatabase) as exc:
             raise CliError(str(exc)) from None
         except SQLAlchemyError as exc:
-            hint = ""
-            if "no such table" in str(exc) or "does not exist" in str(exc):
-                hint = " (run `victim-support db upgrade` first?)"
-            raise CliError(f"database error: {first_line(exc)}{hint}") from None
+            raise CliError(database_problem(exc)) from None
+
+
+def database_problem(exc: BaseException) -> str:
+    """One line a newcomer can act on, for the database errors one meets first."""
+    text = str(getattr(exc, "orig", None) or exc)
+    missing = re.search(r'database "([^"]+)" does not exist', text)
+    if missing:
+        name = missing.group(1)
+        return (f"データベース {name} がありません。先に作成してください（例: createdb {name}）。"
+                "作成後に victim-support db upgrade を実行します")
+    if "Connection refused" in text or "could not connect" in text or "connection failed" in text:
+        return f"データベースに接続できません（DATABASE_URL を確かめてください）: {first_line(exc)}"
+    hint = ""
+    if "no such table" in text or "does not exist" in text:
+        hint = " (run `victim-support db upgrade` first?)"
+    return f"database error: {first_line(exc)}{hint}"
 
 
 # ---------------------------------------------------------------- helpers
