@@ -382,3 +382,30 @@ def test_a_locked_account_and_an_unknown_name_get_the_same_answer(client, db, ap
         answers.append((response.status_code, re.sub(re.escape(name), "NAME", body)))
     assert answers[0][0] == 401
     assert answers[0] == answers[1] == answers[2]
+
+
+def test_every_response_carries_the_security_headers(client, db):
+    # Before: no CSP, no framing protection, no nosniff, and personal-data pages cacheable.
+    municipality = make_municipality(db)
+    user = make_user(db, municipality, "staff")
+    login(client, user.username, TEST_PASSWORD)
+    for path in ("/login", "/", "/households", "/api/v1/disasters", "/no-such-page"):
+        response = client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.split(
+            "script-src")[1].split(";")[0], path
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store", path
+    static = client.get("/static/app.css")
+    assert static.status_code == 200 and static.headers.get("cache-control") != "no-store"
+    assert static.headers["x-content-type-options"] == "nosniff"
+
+
+def test_no_template_has_an_inline_script():
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=", re.IGNORECASE)
+    offenders = [str(p.relative_to(templates)) for p in templates.rglob("*.html") if inline.search(p.read_text())]
+    assert offenders == []

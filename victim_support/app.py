@@ -22,6 +22,7 @@ from victim_support.db import make_engine
 from core.settings import Settings
 from victim_support.web.context import PRE_SESSION_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, provide_db
 from victim_support.web.errors import EXCEPTION_HANDLERS
+from victim_support.web.headers import add_security_headers
 from victim_support.web.server import on_startup
 from victim_support.web.templating import configure_environment
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ],
         dependencies={"db": Provide(provide_db)},
         before_request=check_csrf,
+        before_send=[add_security_headers],
         on_startup=[on_startup],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(
