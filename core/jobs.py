@@ -294,7 +294,7 @@ class _OwnerLock:
             except BlockingIOError:  # a looker's probe, for a moment; or another process still has the job
                 if time.monotonic() > deadline:
                     os.close(fd)
-                    raise JobStopped(f"another process holds the lock of job {job_id}") from None
+                    raise JobStopped("ほかのプロセスがこの処理を実行しています") from None
                 time.sleep(0.01)
         self.path, self.fd = path, fd
 
@@ -375,7 +375,7 @@ class JobContext:
     def check(self) -> None:
         """Raise ``JobStopped`` when the handler must stop (long handlers call it between steps)."""
         if self.lost:
-            raise JobStopped(f"job {self.job_id} is no longer this runner's")
+            raise JobStopped(INTERRUPTED_MESSAGE)  # taken from this runner after it went silent
         if self._runner.stopping:
             raise JobStopped(STOPPED_MESSAGE)
 
@@ -587,16 +587,17 @@ class JobRunner:
         heart = threading.Thread(target=self._beat, args=(ctx, beating), name=f"job-{job.id}-heartbeat", daemon=True)
         heart.start()
         try:
-            log.info("background job %s (%s) started by %s, attempt %s", job.id, job.kind, self.owner, job.attempts)
-            result = handler(ctx) or {}
-            json.dumps(result)
-            state = SUCCEEDED
-        except JobStopped as exc:
-            state, message = INTERRUPTED, (STOPPED_MESSAGE if self.stopping else _first_line(exc))
-        except Exception as exc:  # noqa: BLE001  (the job records the failure; the runner goes on)
-            log.exception("background job %s (%s) failed", job.id, job.kind)
-            state, message, result = FAILED, _first_line(exc), {}
-        try:
+            try:
+                log.info("background job %s (%s) started by %s, attempt %s", job.id, job.kind, self.owner,
+                         job.attempts)
+                result = handler(ctx) or {}
+                json.dumps(result)
+                state = SUCCEEDED
+            except JobStopped:
+                state, message = INTERRUPTED, (STOPPED_MESSAGE if self.stopping else INTERRUPTED_MESSAGE)
+            except Exception as exc:  # noqa: BLE001  (the job records the failure; the runner goes on)
+                log.exception("background job %s (%s) failed", job.id, job.kind)
+                state, message, result = FAILED, _first_line(exc), {}
             self._finish(ctx, state, message, result)
         finally:
             beating.set()
