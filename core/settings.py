@@ -69,6 +69,8 @@ class Settings:
     certificate_font: Path | None = None
     # How imports read a file: auto (a second process for large files), process, inline.
     import_reader: str = "auto"
+    # Seconds without a heartbeat after which a running background job is taken as interrupted.
+    job_stale_seconds: int = 60
     # Web assets; None = the ones inside the installed package.
     templates_dir: Path | None = None
     static_dir: Path | None = None
@@ -98,6 +100,7 @@ class Settings:
             audit_checkpoint_file=_path("VS_AUDIT_CHECKPOINT_FILE"),
             certificate_font=_path("VS_CERT_FONT"),
             import_reader=reader,
+            job_stale_seconds=_int("VS_JOB_STALE_SECONDS", 60),
             templates_dir=_path("VS_TEMPLATES_DIR"),
             static_dir=_path("VS_STATIC_DIR"),
         )
@@ -148,6 +151,7 @@ ENVIRONMENT = (
     ("VS_AUDIT_CHECKPOINT_FILE", "var/audit-checkpoints.jsonl", "where signed checkpoints are appended"),
     ("VS_CERT_FONT", "bundled IPAexGothic", "TrueType font embedded in certificates"),
     ("VS_IMPORT_READER", "auto", "auto, process or inline: how imports read a file"),
+    ("VS_JOB_STALE_SECONDS", "60", "seconds without a heartbeat before a background job shows as interrupted"),
     ("VS_TEMPLATES_DIR", "the package's", "override the page templates"),
     ("VS_STATIC_DIR", "the package's", "override the static files"),
     ("VS_SESSION_IDLE_MINUTES", "30", "idle timeout of a browser session"),

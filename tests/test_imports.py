@@ -456,6 +456,117 @@ def test_admin_uploads_a_file_follows_progress_and_downloads_the_report(db, town
         assert "台帳取込" not in other.get("/").text
 
 
+def test_an_interrupted_import_job_shows_on_any_instance_and_runs_again_from_the_retry_button(
+        database_url, db, town, tmp_path, monkeypatch):
+    """The job page reads the job's row, so a second instance shows the progress of an import that
+    another instance runs; when that instance dies the job shows 中断 there too, and 再実行 queues it
+    again for whichever instance is free (audited, CSRF-checked, only for the tenant's importers)."""
+    from datetime import timedelta
+
+    from litestar.testing import TestClient
+    from sqlalchemy import update
+
+    from core import jobs
+    from core.audit import Actor, AuditEntry
+    from core.clock import utcnow
+    from core.jobs import BackgroundJob
+    from core.settings import Settings
+    from ledgers.registry import import_job
+    from tests.conftest import TEST_PASSWORD, make_user
+    from tests.webclient import csrf_of, login
+    from tests.webclient import select as choose
+    from victim_support.app import create_app
+    from victim_support.db import make_engine
+
+    monkeypatch.setenv("VS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    admin = make_user(db, town, "municipality_admin")
+    staff = make_user(db, town, "staff")
+    elsewhere = make_municipality(db, "他市")
+    outsider = make_user(db, elsewhere, "municipality_admin")
+    data = write_cp932(tmp_path / "upload.csv", [resident_line(n) for n in range(12)]).read_bytes()
+    (tmp_path / "uploads").mkdir()
+    stored = tmp_path / "uploads" / "0123-住民.csv"
+    stored.write_bytes(data)
+    # as the upload page leaves it, then taken by an instance (on another host) that has read 5 rows
+    params = import_job.import_params(
+        kind="residents", stored_path=stored, file_name="住民.csv", file_sha256=hashlib.sha256(data).hexdigest(),
+        on_error="abort", dry_run=False, mapping=RESIDENT_MAPPING, mapping_name="m.toml",
+        actor=Actor(user_id=admin.id, username=admin.username, acting_municipality=town.code),
+    )
+    job = jobs.enqueue(db, import_job.KIND, town.id, params, created_by_id=admin.id, total=12)
+    job.state, job.owner, job.attempts, job.progress_done = "running", "gone-host:4242:0abc", 1, 5
+    job.started_at = job.heartbeat_at = utcnow()
+    db.commit()
+    job_url = f"/admin/imports/jobs/{job.id}"
+
+    engines = [make_engine(database_url), make_engine(database_url)]
+    apps = [create_app(Settings(database_url=database_url), engine) for engine in engines]
+    try:
+        with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+            login(first, admin.username, TEST_PASSWORD)
+            choose(first, town.code)
+            second.cookies.update(first.cookies)  # one browser, its requests spread over two instances
+            form = first.get("/admin/imports/").text
+            wrong = first.post("/admin/imports/", data={"_csrf": csrf_of(form), "kind": "dwellings"},
+                               files={"file": ("住民.csv", data, "text/csv"),
+                                      "mapping": ("m.toml", RESIDENT_MAPPING.encode(), "application/toml")},
+                               follow_redirects=False)
+            assert wrong.status_code == 400 and "合いません" in wrong.text  # refused before anything is stored
+            assert [path.name for path in (tmp_path / "uploads").iterdir()] == [stored.name]
+            running = second.get(job_url, headers={"HX-Request": "true"})
+            assert running.status_code == 200
+            assert "実行中" in running.text and 'value="41"' in running.text and "hx-get" in running.text
+            assert "再実行" not in running.text
+
+            db.execute(update(BackgroundJob).where(BackgroundJob.id == job.id)
+                       .values(heartbeat_at=utcnow() - timedelta(minutes=2)))  # the instance died
+            db.commit()
+            page = first.get(job_url)
+            assert page.status_code == 200 and "中断" in page.text and "再実行" in page.text
+            assert "住民.csv" in page.text and "hx-get" not in page.text
+            listing = second.get("/admin/imports/")
+            assert job_url in listing.text and "中断" in listing.text
+
+            refused = second.post(f"{job_url}/retry", data={}, follow_redirects=False)
+            assert refused.status_code == 403  # no CSRF token
+            assert jobs.get_job(db, job.id).state == "interrupted"
+            db.rollback()
+
+            retried = second.post(f"{job_url}/retry", data={"_csrf": csrf_of(page.text)}, follow_redirects=False)
+            assert retried.status_code in (302, 303) and retried.headers["location"] == job_url
+            deadline = time.monotonic() + 60
+            while True:
+                partial = first.get(job_url, headers={"HX-Request": "true"})
+                if "結果と報告を見る" in partial.text or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert 'value="100"' in partial.text and "完了" in partial.text
+            result = second.get(job_url, follow_redirects=True)
+            assert "完了" in result.text and "住民.csv" in result.text
+            assert count(db, Resident, town) == 12
+            done = db.get(BackgroundJob, job.id, populate_existing=True)
+            assert (done.state, done.attempts) == ("succeeded", 2)
+            assert done.owner != "gone-host:4242:0abc" and done.owner in {app.state.jobs.owner for app in apps}
+            assert not stored.exists()  # kept for the retry, removed once the import had an outcome
+            run = db.get(ImportRun, done.result["run_id"])
+            assert run.status == "succeeded" and run.started_by_id == admin.id and run.file_name == "住民.csv"
+            audit = db.execute(select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.target_id)
+                               .where(AuditEntry.action.in_(("job.retry", "import.residents")),
+                                      AuditEntry.acting_municipality == town.code)).all()
+            assert sorted(audit) == [("import.residents", admin.id, str(run.id)), ("job.retry", admin.id, str(job.id))]
+
+        for user, town_code, status in ((staff, town.code, 403), (outsider, elsewhere.code, 404)):
+            with TestClient(apps[0]) as client:
+                login(client, user.username, TEST_PASSWORD)
+                choose(client, town_code)
+                assert client.get(job_url).status_code == status
+                form = client.get("/").text
+                assert client.post(f"{job_url}/retry", data={"_csrf": csrf_of(form)}).status_code == status
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
 # ---------------------------------------------------------------- a first large load: indexes built after the rows
 
 

@@ -1,58 +1,42 @@
-"""Background jobs of one app instance (ledger imports started from the browser).
-
-A job runs in a worker thread with its own database session; its progress lives in this
-process (the page polls it). A job's durable record is its ``ImportRun`` row: an instance that
-dies mid-import leaves the ledgers untouched (one transaction) and the run shown as interrupted.
-"""
+"""The app's background jobs: the kinds it runs, and one runner per app instance, started and stopped
+with the app (core/jobs.py holds the table, the claiming and the runner; docs/jobs.md)."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Callable
+from litestar import Litestar
 
-log = logging.getLogger(__name__)
+from core import jobs
+from core.settings import Settings
+from ledgers.registry import import_job
 
-
-@dataclass
-class JobProgress:
-    total_rows: int
-    rows: int = 0
-    done: bool = False
-    error: str = ""
-    run_id: int | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def percent(self) -> int:
-        if self.done:
-            return 100
-        return min(99, int(self.rows * 100 / self.total_rows)) if self.total_rows else 0
+# Kinds an instance's runner claims. One runner, one job at a time: imports are long single transactions.
+KINDS = (import_job.KIND,)
 
 
-class JobRunner:
-    def __init__(self, workers: int = 1) -> None:
-        # One import at a time per instance: imports are long single transactions.
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import")
-        self._jobs: dict[str, JobProgress] = {}
+def register_kinds() -> None:
+    jobs.register(import_job.KIND, import_job.run_import)
 
-    def submit(self, key: str, total_rows: int, work: Callable[[JobProgress], None]) -> JobProgress:
-        progress = JobProgress(total_rows=total_rows)
-        self._jobs[key] = progress
 
-        def run() -> None:
-            try:
-                work(progress)
-            except Exception as exc:  # the run record carries the failure; keep the worker alive
-                log.exception("background job %s failed", key)
-                progress.error = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-            finally:
-                progress.done = True
+register_kinds()
 
-        self._pool.submit(run)
-        return progress
 
-    def get(self, key: str) -> JobProgress | None:
-        return self._jobs.get(key)
+def start_runner(app: Litestar) -> None:
+    """``on_startup``: this instance's runner polls for queued jobs in a thread of its own."""
+    settings: Settings = app.state.settings
+    runner = jobs.JobRunner(app.state.engine, kinds=KINDS, stale_after=settings.job_stale_seconds)
+    app.state.jobs = runner
+    runner.start()
+
+
+def stop_runner(app: Litestar) -> None:
+    """``on_shutdown``: stop polling; a job still running is told to stop and shows as interrupted."""
+    runner: jobs.JobRunner | None = getattr(app.state, "jobs", None)
+    if runner is not None:
+        runner.stop()
+
+
+def wake_runner(app: Litestar) -> None:
+    """After queueing a job: this instance's runner looks at once rather than at its next poll."""
+    runner: jobs.JobRunner | None = getattr(app.state, "jobs", None)
+    if runner is not None:
+        runner.wake()

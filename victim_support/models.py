@@ -19,6 +19,7 @@ from ledgers.registry.models import (
 )
 from core.accounts import ApiToken, Grant, User, UserSession
 from core.audit import AuditEntry, AuditHead
+from core.jobs import BackgroundJob
 from core.tenancy import Municipality
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "AuditHead",
+    "BackgroundJob",
     "Disaster",
     "Dwelling",
     "Grant",

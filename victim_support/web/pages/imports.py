@@ -1,4 +1,5 @@
-"""Admin pages: upload a ledger file, import it in the background, follow its progress, read the report."""
+"""Admin pages: upload a ledger file, import it as a background job (core/jobs.py), follow its progress
+from any instance, run an interrupted one again, read the report."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 from sqlmodel import Session
 
+from core import jobs
 from core.errors import DomainError
-from ledgers.registry import imports
+from core.jobs import BackgroundJob
+from ledgers.registry import import_job, imports
 from ledgers.registry.models import ImportRun
 from core.audit import record
-from victim_support.jobs import JobRunner
 from core.settings import Settings
+from victim_support.jobs import wake_runner
 from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.pages.common import form_bool, form_str, is_htmx, page
 
@@ -43,7 +46,6 @@ STATUS_LABELS = {
     "interrupted": "中断",
 }
 MAX_UPLOAD = 4 * 1024 * 1024 * 1024  # a whole city's register in one CSV
-RUNNER = JobRunner()
 
 
 def _store_upload(upload: UploadFile, path: Path) -> tuple[int, str]:
@@ -57,6 +59,17 @@ def _store_upload(upload: UploadFile, path: Path) -> tuple[int, str]:
             digest.update(chunk)
             lines += chunk.count(b"\n")
     return max(lines, 1), digest.hexdigest()
+
+
+def _job_in_tenant(request: Request, db: Session, ctx: RequestContext, job_id: int) -> BackgroundJob:
+    """The import job, as it is now (marked interrupted if its instance stopped answering)."""
+    municipality = require_acting(ctx)
+    settings: Settings = request.app.state.settings
+    job = jobs.get_job(db, job_id, stale_after=settings.job_stale_seconds)
+    if job is None or job.kind != import_job.KIND or job.municipality_id != municipality.id:
+        raise NotFoundException("取込の処理が見つかりません")
+    db.commit()  # keeps an interrupted mark
+    return job
 
 
 def _run_in_tenant(db: Session, ctx: RequestContext, run_id: int) -> ImportRun:
@@ -73,7 +86,7 @@ class ImportPages(Controller):
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=True)}
 
     @get("/", sync_to_thread=True)
-    def index(self, db: Session, ctx: RequestContext) -> Template:
+    def index(self, request: Request, db: Session, ctx: RequestContext) -> Template:
         municipality = require_acting(ctx)
         ctx.require("registry.import")
         from importers.layout import list_presets, load_preset
@@ -81,8 +94,13 @@ class ImportPages(Controller):
         presets = [(name, load_preset(name)) for name in list_presets()]
         runs = imports.runs_of(db, municipality.id)
         gaiji = imports.gaiji_map_of(db, municipality.id)
+        settings: Settings = request.app.state.settings
+        pending = [job for job in jobs.jobs_of(db, municipality.id, import_job.KIND,
+                                               stale_after=settings.job_stale_seconds)
+                   if job.state != jobs.SUCCEEDED]
+        db.commit()  # keeps interrupted marks
         return page("imports/index.html", ctx, presets=presets, runs=runs, kinds=KIND_LABELS,
-                    statuses=STATUS_LABELS, run_status=imports.run_status, gaiji_count=len(gaiji))
+                    statuses=STATUS_LABELS, run_status=imports.run_status, gaiji_count=len(gaiji), jobs=pending)
 
     @post("/", sync_to_thread=True, request_max_body_size=MAX_UPLOAD)
     def upload(
@@ -94,7 +112,7 @@ class ImportPages(Controller):
     ) -> Redirect:
         municipality = require_acting(ctx)
         ctx.require("registry.import")
-        from importers.layout import LayoutError, load_layout, load_preset
+        from importers.layout import LayoutError, load_preset, parse_layout
 
         kind = form_str(data, "kind")
         if kind not in KIND_LABELS:
@@ -103,16 +121,12 @@ class ImportPages(Controller):
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise DomainError("取り込むファイルを選んでください", field="file")
         mapping = data.get("mapping")
+        preset = mapping_text = mapping_name = ""
         try:
             if isinstance(mapping, UploadFile) and mapping.filename:
-                upload_dir = Settings.from_env().uploads
-                upload_dir.mkdir(parents=True, exist_ok=True)
-                mapping_path = upload_dir / f"{uuid.uuid4().hex}-{Path(mapping.filename).name[-60:]}"
-                mapping_path.write_bytes(mapping.file.read())
-                try:
-                    layout = load_layout(mapping_path)
-                finally:
-                    mapping_path.unlink(missing_ok=True)
+                mapping_name = Path(mapping.filename).name[-60:]
+                mapping_text = mapping.file.read().decode("utf-8")
+                layout = parse_layout(mapping_text, mapping_name)
             else:
                 preset = form_str(data, "layout")
                 if not preset:
@@ -122,41 +136,29 @@ class ImportPages(Controller):
             raise DomainError(f"レイアウトの誤り: {exc}", field="mapping") from None
         except UnicodeDecodeError:
             raise DomainError("マッピングファイルは UTF-8 の TOML で用意してください", field="mapping") from None
+        if layout.kind != kind:  # refused here, not by a job that would keep the file for a retry in vain
+            raise DomainError(f"レイアウト {layout.name} は「{KIND_LABELS.get(layout.kind, layout.kind)}」用です"
+                              "（選んだ台帳の種類と合いません）", field="layout")
         on_error = "skip" if form_str(data, "on_error") == "skip" else "abort"
         dry_run = form_bool(data, "dry_run")
         upload_dir = Settings.from_env().uploads
         upload_dir.mkdir(parents=True, exist_ok=True)
         stored = upload_dir / f"{uuid.uuid4().hex}-{Path(upload.filename).name[-80:]}"
         lines, sha256 = _store_upload(upload, stored)
-        key = uuid.uuid4().hex
-        engine = request.app.state.engine
-        user_id, actor = ctx.user.id, ctx.actor
-        municipality_id = municipality.id
-
-        def work(progress) -> None:  # noqa: ANN001
-            from core.tenancy import Municipality
-
-            with Session(engine, expire_on_commit=False) as session:
-                target = session.get(Municipality, municipality_id)
-
-                def on_rows(rows: int) -> None:
-                    progress.rows = rows
-
-                try:
-                    outcome = imports.import_file(
-                        session, target, kind, stored, layout, on_error=on_error, dry_run=dry_run,
-                        user_id=user_id, progress=on_rows, file_name=Path(upload.filename).name, file_sha256=sha256,
-                    )
-                    progress.run_id = outcome.run_id
-                    record(session, actor, f"import.{kind}", "import_run", outcome.run_id,
-                           {"file": upload.filename, "layout": layout.name, "status": outcome.status,
-                            "counts": outcome.counts})
-                    session.commit()
-                finally:
-                    stored.unlink(missing_ok=True)
-
-        RUNNER.submit(key, lines - (1 if getattr(layout, "header", False) else 0), work)
-        return Redirect(f"/admin/imports/jobs/{key}")
+        params = import_job.import_params(
+            kind=kind, stored_path=stored, file_name=Path(upload.filename).name, file_sha256=sha256,
+            on_error=on_error, dry_run=dry_run, actor=ctx.actor, preset=preset, mapping=mapping_text,
+            mapping_name=mapping_name,
+        )
+        try:
+            job = jobs.enqueue(db, import_job.KIND, municipality.id, params, created_by_id=ctx.user.id,
+                               total=lines - (1 if getattr(layout, "header", False) else 0))
+            db.commit()
+        except BaseException:
+            stored.unlink(missing_ok=True)
+            raise
+        wake_runner(request.app)
+        return Redirect(f"/admin/imports/jobs/{job.id}")
 
     @post("/gaiji", sync_to_thread=True)
     def gaiji_upload(
@@ -182,17 +184,31 @@ class ImportPages(Controller):
         db.commit()
         return Redirect(f"/admin/imports/?gaiji={len(entries)}")
 
-    @get("/jobs/{key:str}", sync_to_thread=True)
-    def job(self, request: Request, ctx: RequestContext, key: str) -> Template | Redirect:
+    @get("/jobs/{job_id:int}", sync_to_thread=True)
+    def job(self, request: Request, db: Session, ctx: RequestContext, job_id: int) -> Template | Redirect:
+        """The job's state and progress, read from its row: any instance shows any job."""
         require_acting(ctx)
         ctx.require("registry.import")
-        progress = RUNNER.get(key)
-        if progress is None:
-            raise NotFoundException("この取込はこのサーバーでは実行されていません（一覧で結果を確認してください）")
-        if progress.done and progress.run_id and not is_htmx(request):
-            return Redirect(f"/admin/imports/{progress.run_id}")
+        job = _job_in_tenant(request, db, ctx, job_id)
+        run_id = job.result.get("run_id")
+        if job.state == jobs.SUCCEEDED and run_id and not is_htmx(request):
+            return Redirect(f"/admin/imports/{run_id}")
         template = "imports/_progress.html" if is_htmx(request) else "imports/job.html"
-        return page(template, ctx, key=key, progress=progress)
+        return page(template, ctx, job=job, kinds=KIND_LABELS)
+
+    @post("/jobs/{job_id:int}/retry", sync_to_thread=True)
+    def retry(self, request: Request, db: Session, ctx: RequestContext, job_id: int) -> Redirect:
+        """再実行: queue a failed or interrupted import again (its stored file is kept for this)."""
+        require_acting(ctx)
+        ctx.require("registry.import")
+        job = _job_in_tenant(request, db, ctx, job_id)
+        settings: Settings = request.app.state.settings
+        job = jobs.retry(db, job.id, stale_after=settings.job_stale_seconds)
+        record(db, ctx.actor, "job.retry", "background_job", job.id,
+               {"kind": job.kind, "file": job.params.get("file_name", ""), "attempts": job.attempts})
+        db.commit()
+        wake_runner(request.app)
+        return Redirect(f"/admin/imports/jobs/{job.id}")
 
     @get("/{run_id:int}", sync_to_thread=True)
     def run_page(self, db: Session, ctx: RequestContext, run_id: int) -> Template:
