@@ -67,11 +67,20 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     kind = params["kind"]
     with Session(ctx.engine, expire_on_commit=False) as session:
         municipality = session.get(Municipality, ctx.municipality_id)
-        outcome = imports.import_file(
-            session, municipality, kind, stored, layout, on_error=params["on_error"], dry_run=params["dry_run"],
-            user_id=ctx.created_by_id, progress=lambda rows: ctx.progress(rows), file_name=params["file_name"],
-            file_sha256=params["file_sha256"],
-        )
+        try:
+            outcome = imports.import_file(
+                session, municipality, kind, stored, layout, on_error=params["on_error"], dry_run=params["dry_run"],
+                user_id=ctx.created_by_id, progress=lambda rows: ctx.progress(rows), file_name=params["file_name"],
+                file_sha256=params["file_sha256"],
+            )
+        except imports.ImportFailed as exc:
+            # the run is recorded as failed with a readable message; the audit log says so too
+            session.rollback()
+            record(session, Actor(**params["actor"]), f"import.{kind}", "import_run", exc.run_id,
+                   {"file": params["file_name"], "layout": layout.name, "status": "failed", "message": exc.message,
+                    "job": ctx.job_id})
+            session.commit()
+            raise
         record(session, Actor(**params["actor"]), f"import.{kind}", "import_run", outcome.run_id,
                {"file": params["file_name"], "layout": layout.name, "status": outcome.status,
                 "counts": outcome.counts, "job": ctx.job_id})
