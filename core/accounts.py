@@ -32,6 +32,9 @@ class User(SQLModel, table=True):
     is_active: bool = True
     failed_logins: int = 0
     first_failed_at: datetime | None = None
+    # Second-factor failures are counted on their own: a correct password does not reset them.
+    totp_failures: int = 0
+    totp_first_failed_at: datetime | None = None
     locked_until: datetime | None = None
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -89,3 +92,16 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins (password or second factor) per client address, whatever the account: an
+    address that fails too often in the window is refused for a while (guessing across accounts)."""
+
+    __tablename__ = "login_throttle"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=64, unique=True, index=True)
+    failures: int = 0
+    window_started_at: datetime = Field(default_factory=utcnow)
+    blocked_until: datetime | None = None

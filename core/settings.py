@@ -48,6 +48,8 @@ class Settings:
     lockout_threshold: int = 5
     lockout_window_minutes: int = 15
     lockout_minutes: int = 15
+    # Failed logins from one client address (any accounts) within the window that block the address.
+    address_failure_threshold: int = 20
     # Secure cookies when served over HTTPS (set VS_SECURE_COOKIES=1 behind TLS).
     secure_cookies: bool = False
     debug: bool = False
@@ -87,6 +89,7 @@ class Settings:
             lockout_threshold=_int("VS_LOCKOUT_THRESHOLD", 5),
             lockout_window_minutes=_int("VS_LOCKOUT_WINDOW_MINUTES", 15),
             lockout_minutes=_int("VS_LOCKOUT_MINUTES", 15),
+            address_failure_threshold=_int("VS_ADDRESS_FAILURE_THRESHOLD", 20),
             secure_cookies=os.environ.get("VS_SECURE_COOKIES") == "1",
             debug=os.environ.get("VS_DEBUG") == "1",
             data_dir=_path("VS_DATA_DIR"),
@@ -159,6 +162,7 @@ ENVIRONMENT = (
     ("VS_LOCKOUT_THRESHOLD", "5", "failed logins that lock an account"),
     ("VS_LOCKOUT_WINDOW_MINUTES", "15", "window in which they are counted"),
     ("VS_LOCKOUT_MINUTES", "15", "how long the account stays locked"),
+    ("VS_ADDRESS_FAILURE_THRESHOLD", "20", "failed logins from one client address that block it"),
     ("VS_SECURE_COOKIES", "0", "1 behind TLS: cookies marked Secure"),
     ("VS_DEBUG", "0", "1: debug mode (never in production)"),
 )

@@ -15,7 +15,7 @@ from core.clock import today_jst, utcnow
 from ledgers.disasters.services import DisasterInput, add_disaster
 from victim_support.accounts import security
 from victim_support.accounts import services as accounts
-from core.accounts import ApiToken, User, UserSession
+from core.accounts import ApiToken, LoginThrottle, User, UserSession
 from core.settings import Settings
 
 SETTINGS = Settings()
@@ -390,3 +390,47 @@ def test_passwords_are_hashed_with_argon2id(db, municipality):
         with pytest.raises(accounts.AccountError):
             accounts.create_user(db, f"u{uuid.uuid4().hex[:10]}", weak, "弱い", municipality)
     db.rollback()
+
+
+# ---------------------------------------------------------------- second factor and client addresses
+
+
+def test_second_factor_failures_are_not_reset_by_the_password(db, engine, municipality):
+    # Before: a correct password reset the one failure count, so re-entering the password after every
+    # few wrong codes allowed unlimited guessing of the second factor.
+    user = make_user(db, municipality, "staff")
+    for _round in range(SETTINGS.lockout_threshold):
+        assert _login(db, user.username, TEST_PASSWORD).user is not None  # the password is right every time
+        accounts.register_second_factor_failure(db, SETTINGS, user)  # … and one code is wrong after it
+        db.commit()
+    stored = _reload_user(engine, user.id)
+    assert stored.locked_until is not None and stored.locked_until > utcnow()
+    assert _login(db, user.username, TEST_PASSWORD).user is None  # locked, even with the password
+
+
+def test_a_passed_second_factor_clears_its_failures(db, engine, municipality):
+    user = make_user(db, municipality, "staff")
+    for _ in range(SETTINGS.lockout_threshold - 1):
+        accounts.register_second_factor_failure(db, SETTINGS, user)
+    accounts.second_factor_passed(db, user)
+    db.commit()
+    accounts.register_second_factor_failure(db, SETTINGS, user)
+    db.commit()
+    stored = _reload_user(engine, user.id)
+    assert stored.totp_failures == 1 and stored.locked_until is None
+
+
+def test_a_client_address_that_fails_too_often_is_blocked_for_a_while(db, engine):
+    address = f"192.0.2.{uuid.uuid4().int % 250 + 1}-{uuid.uuid4().hex[:6]}"
+    for _ in range(SETTINGS.address_failure_threshold - 1):
+        accounts.register_address_failure(db, SETTINGS, address)
+        db.commit()
+    assert not accounts.address_blocked(db, address)
+    accounts.register_address_failure(db, SETTINGS, address)
+    db.commit()
+    assert accounts.address_blocked(db, address)
+    assert not accounts.address_blocked(db, "198.51.100.7")
+    db.execute(update(LoginThrottle).where(LoginThrottle.address == address)
+               .values(blocked_until=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    assert not accounts.address_blocked(db, address)

@@ -17,7 +17,7 @@ from ledgers.registry.models import (
     Resident,
     TaxRecord,
 )
-from core.accounts import ApiToken, Grant, User, UserSession
+from core.accounts import ApiToken, Grant, LoginThrottle, User, UserSession
 from core.audit import AuditEntry, AuditHead
 from core.jobs import BackgroundJob
 from core.tenancy import Municipality
@@ -43,6 +43,7 @@ __all__ = [
     "Disaster",
     "Dwelling",
     "Grant",
+    "LoginThrottle",
     "Municipality",
     "Occupancy",
     "ProvisionConsent",

@@ -9,7 +9,7 @@ from sqlalchemy import delete, or_, select
 from sqlmodel import Session
 
 from core.clock import today_jst, utcnow
-from core.accounts import ApiToken, Grant, Role, User, UserSession
+from core.accounts import ApiToken, Grant, LoginThrottle, Role, User, UserSession
 from victim_support.accounts.permissions import ADMIN_ROLES, PERMISSIONS
 from victim_support.accounts.security import (
     hash_password,
@@ -219,6 +219,61 @@ def register_failure(session: Session, settings: Settings, user: User) -> None:
         user.failed_logins = 0
         user.first_failed_at = None
     session.add(user)
+
+
+def register_second_factor_failure(session: Session, settings: Settings, user: User) -> None:
+    """Count a wrong second-factor code on its own (a correct password never resets it); too many
+    in the window lock the account like password failures do."""
+    now = utcnow()
+    window = timedelta(minutes=settings.lockout_window_minutes)
+    if user.totp_first_failed_at is None or now - user.totp_first_failed_at > window:
+        user.totp_first_failed_at = now
+        user.totp_failures = 0
+    user.totp_failures += 1
+    if user.totp_failures >= settings.lockout_threshold:
+        user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+        user.totp_failures = 0
+        user.totp_first_failed_at = None
+    session.add(user)
+
+
+def second_factor_passed(session: Session, user: User) -> None:
+    user.totp_failures = 0
+    user.totp_first_failed_at = None
+    session.add(user)
+
+
+def _throttle_row(session: Session, address: str) -> LoginThrottle | None:
+    return session.execute(
+        select(LoginThrottle).where(LoginThrottle.address == address[:64]).with_for_update()
+    ).scalar_one_or_none()
+
+
+def address_blocked(session: Session, address: str) -> bool:
+    """Whether logins from this client address are refused for now (too many failures)."""
+    if not address:
+        return False
+    row = session.execute(select(LoginThrottle).where(LoginThrottle.address == address[:64])).scalar_one_or_none()
+    return row is not None and row.blocked_until is not None and row.blocked_until > utcnow()
+
+
+def register_address_failure(session: Session, settings: Settings, address: str) -> None:
+    """Count a failed password or code from a client address, whatever the account; too many in the
+    window block the address for ``lockout_minutes`` (guessing across many accounts, or one code
+    after another)."""
+    if not address:
+        return
+    now = utcnow()
+    row = _throttle_row(session, address)
+    if row is None:
+        row = LoginThrottle(address=address[:64], failures=0, window_started_at=now)
+    elif now - row.window_started_at > timedelta(minutes=settings.lockout_window_minutes):
+        row.window_started_at, row.failures = now, 0
+    row.failures += 1
+    if row.failures >= settings.address_failure_threshold:
+        row.blocked_until = now + timedelta(minutes=settings.lockout_minutes)
+        row.failures, row.window_started_at = 0, now
+    session.add(row)
 
 
 def is_locked(user: User) -> bool:
