@@ -103,3 +103,16 @@ def test_the_readme_table_lists_ENVIRONMENT_with_its_defaults():
     assert sorted(set(documented()) - set(table)) == [], "missing from the README's Configuration table"
     assert sorted(set(table) - set(documented())) == [], "in the README but not in core.settings.ENVIRONMENT"
     assert table == documented(), "a default in the README differs from core.settings.ENVIRONMENT"
+
+
+def test_vs_debug_turns_on_the_debug_mode_of_the_app(monkeypatch):
+    from sqlalchemy import create_engine
+
+    from core.settings import Settings
+    from victim_support.app import create_app
+
+    engine = create_engine("sqlite://")
+    monkeypatch.delenv("VS_DEBUG", raising=False)
+    assert create_app(Settings.from_env(), engine).debug is False
+    monkeypatch.setenv("VS_DEBUG", "1")
+    assert create_app(Settings.from_env(), engine).debug is True
