@@ -116,3 +116,14 @@ def test_vs_debug_turns_on_the_debug_mode_of_the_app(monkeypatch):
     assert create_app(Settings.from_env(), engine).debug is False
     monkeypatch.setenv("VS_DEBUG", "1")
     assert create_app(Settings.from_env(), engine).debug is True
+
+
+def test_the_top_level_help_lists_every_variable():
+    from click.testing import CliRunner
+
+    from victim_support.cli import main
+
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    listed = result.output.split("Environment variables:", 1)[1]
+    assert [name for name, _, _ in ENVIRONMENT] == re.findall(r"^\s*(VS_\w+|DATABASE_URL)\s", listed, re.M)
