@@ -3,9 +3,9 @@ as ``victim_support/templates``.
 
 A ``package-dir`` mapping only takes effect for a listed package, and
 ``[tool.setuptools.packages.find]`` cannot list one outside its search; so the packages are found
-here and the mapped one added. Everything else (metadata, dependencies, package data) is in
-pyproject.toml. From a checkout (``pip install -e .``) ``victim_support.app.asset_dir`` finds the
-top-level folder itself.
+here and the mapped one (with its sub-folders) added. Everything else (metadata, dependencies,
+package data) is in pyproject.toml. From a checkout (``pip install -e .``)
+``victim_support.app.asset_dir`` finds the top-level folder itself.
 """
 
 from setuptools import find_namespace_packages, setup
@@ -19,6 +19,8 @@ setup(
             exclude=["*.__pycache__"],
         ),
         "victim_support.templates",
+        # its sub-folders too (setuptools warns about a data folder that is not a listed package)
+        *(f"victim_support.templates.{name}" for name in find_namespace_packages("templates")),
     ],
     package_dir={"victim_support.templates": "templates"},
 )

@@ -54,11 +54,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source") / "victim-support"
     shutil.copytree(ROOT, source, ignore=_not_source)
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--verbose", "--no-deps", "--no-build-isolation", "--no-index",
          "--wheel-dir", str(out), str(source)],
-        check=True,
+        capture_output=True, text=True,
     )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # setuptools warns about a folder of package data that is not a listed package (and says a
+    # later version will leave it out of the wheel).
+    assert "absent from the `packages` configuration" not in done.stdout + done.stderr
     (built,) = out.glob("victim_support-*.whl")
     return built
 
