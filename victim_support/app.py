@@ -89,5 +89,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             security=[{"bearer": []}],
         ),
         state=State({"engine": engine, "settings": settings}),
-        debug=False,
+        debug=settings.debug,
     )

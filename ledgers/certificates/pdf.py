@@ -7,8 +7,8 @@ others □) / optional 浸水区分 / 備考, the sentence 「上記のとおり
 the mayor line 「○○市長　氏名　印」 with the seal over 印.
 
 All text is real text in one embedded, subsetted TrueType font, so ``pdftotext`` extracts it and
-the PDF prints anywhere. The font comes from an installed Python package (IPAexGothic shipped by
-``matplotlib-fontja``), from ``IssuerConfig.font_path`` or from ``VS_CERT_FONT``; nothing is
+the PDF prints anywhere. The font is ``IssuerConfig.font_path``, else ``VS_CERT_FONT``, else the
+IPAexGothic shipped in this package (``fonts/ipaexg.ttf``, IPA Font License v1.0); nothing is
 fetched at run time. See docs/certificates.md.
 
 Everything here is a pure function of its arguments: the same views and issuer give the same bytes.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import io
 import threading
 import unicodedata
@@ -66,12 +65,10 @@ FLOOD_CLASSES: tuple[tuple[str, str], ...] = (
 CHECKED = "■"
 UNCHECKED = "□"
 
-# Bundled / system fonts with TrueType outlines, tried in this order (first found wins).
-# Package fonts are located without importing the package (matplotlib_fontja imports matplotlib).
-_PACKAGE_FONTS: tuple[tuple[str, str], ...] = (
-    ("matplotlib_fontja", "fonts/ipaexg.ttf"),
-    ("japanize_matplotlib", "fonts/ipaexg.ttf"),
-)
+# IPAexGothic (Ver.004.01), shipped as package data next to its licence (IPA Font License v1.0).
+BUNDLED_FONT = Path(__file__).resolve().parent / "fonts" / "ipaexg.ttf"
+# Fonts with TrueType outlines installed by Debian packages, tried in this order when the bundled
+# one is missing (a repackaging that strips it).
 _SYSTEM_FONTS: tuple[str, ...] = (
     "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
     "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
@@ -183,28 +180,20 @@ def format_number(number: str | int) -> str:
 
 
 def find_font(explicit: str | None = None) -> Path:
-    """The TrueType font file to embed: ``explicit``, then $VS_CERT_FONT, then a bundled one."""
+    """The TrueType font file to embed: ``explicit`` (``IssuerConfig.font_path``), then
+    $VS_CERT_FONT, then the bundled IPAexGothic, then Debian's IPAex fonts."""
     for candidate in (explicit, Settings.from_env().certificate_font):
         if candidate:
             path = Path(candidate)
             if not path.is_file():
                 raise FontNotFoundError(f"certificate font not found: {path}")
             return path
-    for package, relative in _PACKAGE_FONTS:
-        try:
-            spec = importlib.util.find_spec(package)
-        except (ImportError, ValueError):
-            spec = None
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            path = Path(location) / relative
-            if path.is_file():
-                return path
-    for system in _SYSTEM_FONTS:
-        if Path(system).is_file():
-            return Path(system)
+    for path in (BUNDLED_FONT, *map(Path, _SYSTEM_FONTS)):
+        if path.is_file():
+            return path
     raise FontNotFoundError(
-        "no Japanese TrueType font for certificates: install the project's dependencies "
-        f"(matplotlib-fontja ships IPAexGothic) or set {FONT_ENV} to a .ttf file"
+        f"no Japanese TrueType font for certificates: the bundled {BUNDLED_FONT} is missing "
+        f"(reinstall the package, or `apt-get install fonts-ipaexfont-gothic`), or set {FONT_ENV} to a .ttf file"
     )
 
 

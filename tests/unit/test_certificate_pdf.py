@@ -251,6 +251,17 @@ def test_font_that_cannot_be_embedded_is_refused(tmp_path, monkeypatch):
         find_font()
 
 
+def test_the_bundled_ipaex_gothic_is_the_default_font(monkeypatch):
+    from ledgers.certificates.pdf import BUNDLED_FONT
+
+    monkeypatch.delenv("VS_CERT_FONT", raising=False)
+    assert find_font() == BUNDLED_FONT
+    assert BUNDLED_FONT.name == "ipaexg.ttf"
+    # The IPA Font License (Article 3.2) requires its text to travel with the font.
+    licence = BUNDLED_FONT.with_name("IPA_Font_License_Agreement_v1.0.txt").read_text(encoding="utf-8-sig")
+    assert "IPA Font License Agreement v1.0" in licence
+
+
 def test_classes_of_an_older_rule_set_can_be_printed(pdftotext):
     legacy = (("total_collapse", "全壊"), ("half", "半壊"), ("partial", "半壊に至らない（一部損壊）"))
     view = replace(VIEW, damage_class="partial", damage_class_label="半壊に至らない(一部損壊)", damage_classes=legacy)

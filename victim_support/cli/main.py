@@ -42,7 +42,22 @@ DISASTER_KINDS = tuple(kind.value for kind in DisasterKind)
 # ---------------------------------------------------------------- main group
 
 
-@click.group(cls=VictimSupportGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _environment_help() -> str:
+    """The settings (core.settings.ENVIRONMENT) under the top-level --help; ``\\b`` keeps click from
+    rewrapping the rows."""
+    from core.settings import ENVIRONMENT
+
+    width = max(len(name) for name, _, _ in ENVIRONMENT)
+    rows = "\n".join(
+        f"{name:<{width}}  {meaning} {default if default.startswith('(') else f'(default: {default})'}"
+        for name, default, meaning in ENVIRONMENT
+    )
+    return f"Environment variables:\n\n\b\n{rows}"
+
+
+@click.group(
+    cls=VictimSupportGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_environment_help()
+)
 def main() -> None:
     """被災者支援システム (victim-support): server, database, tenants, users and demo data.
 
