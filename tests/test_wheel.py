@@ -84,7 +84,7 @@ def test_the_wheel_holds_code_templates_static_files_migrations_rules_and_the_fo
         "core/settings.py",
         "gis/geocoding.py",
         "importers/pipeline.py",
-        "victim_support/cli.py",
+        "victim_support/cli/main.py",
     }
     # Every source file of the checkout, wherever it is installed from.
     for package in PACKAGES:
