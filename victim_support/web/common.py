@@ -1,4 +1,4 @@
-"""Helpers shared by the HTML controllers."""
+"""Helpers shared by the HTML controllers of every area."""
 
 from __future__ import annotations
 

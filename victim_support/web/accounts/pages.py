@@ -26,7 +26,7 @@ from victim_support.web.context import (
     RequestContext,
     browser_context,
 )
-from victim_support.web.pages.common import form_str, page, safe_next, session_cookie
+from victim_support.web.common import form_str, page, safe_next, session_cookie
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

@@ -22,7 +22,7 @@ from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry import services as registry
 from core.audit import record
 from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.pages.common import form_bool, form_date, form_str, is_htmx, page
+from victim_support.web.common import form_bool, form_date, form_str, is_htmx, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

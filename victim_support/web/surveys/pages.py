@@ -23,8 +23,8 @@ from ledgers.surveys.models import SURVEY_KIND_LABELS
 from core.audit import record
 from core.settings import Settings
 from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.pages.common import form_bool, form_date, form_str, page
-from victim_support.web.pages.ledger import _acting_disaster
+from victim_support.web.common import form_bool, form_date, form_str, page
+from victim_support.web.households.pages import _acting_disaster
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

@@ -43,7 +43,7 @@ from ledgers.surveys.schemas import (
     SurveyProgressOut,
 )
 from core.audit import record
-from victim_support.web.api.ledger import LedgerApi
+from victim_support.web.households.api import LedgerApi
 from victim_support.web.context import RequestContext, provide_api_context
 
 

@@ -28,7 +28,7 @@ from core.audit import record
 from core.settings import Settings
 from victim_support.jobs import wake_runner
 from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.pages.common import form_bool, form_str, is_htmx, page
+from victim_support.web.common import form_bool, form_str, is_htmx, page
 
 KIND_LABELS = {
     "residents": "住民記録（住民基本台帳）",

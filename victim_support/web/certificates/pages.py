@@ -26,8 +26,8 @@ from ledgers.households.models import VictimHousehold
 from ledgers.surveys import services as surveys
 from core.audit import record
 from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.pages.common import form_str, is_htmx, page
-from victim_support.web.pages.ledger import _acting_disaster, _household_in_tenant, _members_by_household
+from victim_support.web.common import form_str, is_htmx, page
+from victim_support.web.households.pages import _acting_disaster, _household_in_tenant, _members_by_household
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
