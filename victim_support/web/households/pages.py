@@ -1,108 +1,31 @@
-"""Dashboard, disasters, victim households (被災者台帳) and the resident register, in the browser."""
+"""Victim households (被災者台帳) in the browser: search, registering from the resident register or by
+hand, the household page, its members and consents to provision."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
-from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
 from core.errors import DomainError, StaleEdit
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry import services as registry
 from core.audit import record
-from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.common import form_bool, form_date, form_str, is_htmx, page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
+from victim_support.web.common import Form, form_bool, form_date, form_str, is_htmx, page
 
 
-class LedgerPages(Controller):
-    """Pages that need a signed-in user acting for a municipality."""
-
+class HouseholdPages(Controller):
     include_in_schema = False
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=True)}
-
-    # ------------------------------------------------------------ dashboard
-
-    @get("/", sync_to_thread=True)
-    def dashboard(self, db: Session, ctx: RequestContext) -> Template | Redirect:
-        if ctx.municipality is None:
-            return Redirect("/select")
-        municipality = ctx.municipality
-        register = registry.register_counts(db, municipality.id)
-        scope = ctx.access.disaster_scope(municipality.id)
-        disaster_list = disasters.list_disasters(db, municipality.id, only_ids=scope)
-        counts = households.household_counts(db, ctx.disaster) if ctx.disaster else None
-        return page("dashboard.html", ctx, register=register, disasters=disaster_list, counts=counts)
-
-    # ------------------------------------------------------------ disasters
-
-    @get("/disasters", sync_to_thread=True)
-    def disaster_list(self, db: Session, ctx: RequestContext) -> Template:
-        municipality = require_acting(ctx)
-        items = disasters.list_disasters(db, municipality.id, only_ids=ctx.access.disaster_scope(municipality.id))
-        counts = dict(
-            db.execute(
-                select(VictimHousehold.disaster_id, func.count())
-                .where(VictimHousehold.municipality_id == municipality.id)
-                .group_by(VictimHousehold.disaster_id)
-            ).all()
-        )
-        return page("disasters/list.html", ctx, disasters=items, counts=counts)
-
-    @get("/disasters/new", sync_to_thread=True)
-    def disaster_new(self, ctx: RequestContext) -> Template:
-        require_acting(ctx)
-        ctx.require("disaster.manage")
-        return page("disasters/form.html", ctx, form={}, disaster=None)
-
-    @post("/disasters", sync_to_thread=True)
-    def disaster_create(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
-        municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
-        try:
-            disaster = disasters.add_disaster(db, municipality.id, _disaster_input(data))
-        except DomainError as error:
-            db.rollback()
-            return page("disasters/form.html", ctx, error.status_code, form=data, disaster=None, error=error)
-        record(db, ctx.actor, "disaster.create", "disaster", disaster.number, {"name": disaster.name}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/disasters?created={disaster.number}")
-
-    @get("/disasters/{number:str}/edit", sync_to_thread=True)
-    def disaster_edit(self, db: Session, ctx: RequestContext, number: str) -> Template:
-        municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
-        disaster = disasters.require_disaster(db, municipality.id, number)
-        return page("disasters/form.html", ctx, form=_disaster_form(disaster), disaster=disaster)
-
-    @post("/disasters/{number:str}/edit", sync_to_thread=True)
-    def disaster_update(self, db: Session, ctx: RequestContext, number: str, data: Form) -> Template | Redirect:
-        municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
-        disaster = disasters.require_disaster(db, municipality.id, number)
-        try:
-            disasters.update_disaster(db, disaster, _disaster_input(data), int(data.get("version") or 0))
-        except DomainError as error:
-            db.rollback()
-            db.refresh(disaster)
-            return page("disasters/form.html", ctx, error.status_code, form=data, disaster=disaster, error=error)
-        record(db, ctx.actor, "disaster.update", "disaster", disaster.number, disaster_number=disaster.number)
-        db.commit()
-        return Redirect("/disasters")
-
-    # ------------------------------------------------------------ households
 
     @get("/households", sync_to_thread=True)
     def household_search(self, request: Request, db: Session, ctx: RequestContext, q: str = "", status: str = "") -> Template | Redirect:
@@ -110,7 +33,7 @@ class LedgerPages(Controller):
         if ctx.disaster is None:
             return Redirect("/select?need=disaster")
         results = households.search_households(db, ctx.disaster, q, status=status or None, limit=200)
-        members = _members_by_household(db, results)
+        members = members_by_household(db, results)
         template = "households/_results.html" if is_htmx(request) else "households/search.html"
         return page(template, ctx, q=q, status=status, results=results, members=members)
 
@@ -126,7 +49,7 @@ class LedgerPages(Controller):
     @post("/households/register", sync_to_thread=True)
     def register_submit(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
         require_acting(ctx)
-        disaster = _acting_disaster(ctx, "household.write")
+        disaster = acting_disaster(ctx, "household.write")
         household = households.register_from_resident_household(db, disaster, form_str(data, "household_no"), ctx.user.id)
         record(db, ctx.actor, "household.create", "victim_household", household.victim_no, {"from": "register", "household_no": household.source_household_no})
         db.commit()
@@ -134,12 +57,12 @@ class LedgerPages(Controller):
 
     @get("/households/manual", sync_to_thread=True)
     def manual_form(self, db: Session, ctx: RequestContext) -> Template:
-        _acting_disaster(ctx, "household.write")
+        acting_disaster(ctx, "household.write")
         return page("households/manual.html", ctx, form={})
 
     @post("/households/manual", sync_to_thread=True)
     def manual_submit(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
-        disaster = _acting_disaster(ctx, "household.write")
+        disaster = acting_disaster(ctx, "household.write")
         try:
             household = households.register_manual(
                 db,
@@ -163,7 +86,7 @@ class LedgerPages(Controller):
 
     @get("/households/{household_id:int}", sync_to_thread=True)
     def household_view(self, db: Session, ctx: RequestContext, household_id: int, tab: str = "basic") -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
+        household, disaster = household_in_tenant(db, ctx, household_id)
         members = households.members_of(db, household.id)
         consents = households.consents_of(db, household.id)
         # Every view of a person's ledger page is recorded (who, for which tenant, when).
@@ -175,7 +98,7 @@ class LedgerPages(Controller):
 
     @post("/households/{household_id:int}/consents", sync_to_thread=True)
     def consent_add(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member_id = form_str(data, "member_id")
         consent = households.add_consent(
             db, household, form_str(data, "recipient"), form_str(data, "scope"),
@@ -187,7 +110,7 @@ class LedgerPages(Controller):
 
     @post("/households/{household_id:int}/consents/{consent_id:int}/withdraw", sync_to_thread=True)
     def consent_withdraw(self, db: Session, ctx: RequestContext, household_id: int, consent_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         consent = households.withdraw_consent(db, household, consent_id, date.today())
         record(db, ctx.actor, "consent.withdraw", "provision_consent", consent.id, {"household": household.victim_no}, disaster_number=disaster.number)
         db.commit()
@@ -195,13 +118,13 @@ class LedgerPages(Controller):
 
     @get("/households/{household_id:int}/edit", sync_to_thread=True)
     def household_edit(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         form = {name: getattr(household, name) for name in households.HOUSEHOLD_FIELDS}
         return page("households/edit.html", ctx, household=household, disaster=disaster, form=form, version=household.version)
 
     @post("/households/{household_id:int}/edit", sync_to_thread=True)
     def household_update(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         changes = {name: str(data.get(name, "")) for name in households.HOUSEHOLD_FIELDS}
         try:
             changed = households.update_household(db, household, _version(data), changes, ctx.user.id)
@@ -219,12 +142,12 @@ class LedgerPages(Controller):
 
     @get("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_new(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         return page("households/member.html", ctx, household=household, member=None, form={"address": household.address})
 
     @post("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_create(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         try:
             member = households.add_member(db, household, _member_input(data))
         except DomainError as error:
@@ -236,14 +159,14 @@ class LedgerPages(Controller):
 
     @get("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
     def member_edit(self, db: Session, ctx: RequestContext, household_id: int, member_id: int) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member = _member(db, household, member_id)
         form = {name: getattr(member, name) for name in households.MEMBER_FIELDS}
         return page("households/member.html", ctx, household=household, member=member, form=form, version=member.version)
 
     @post("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
     def member_update(self, db: Session, ctx: RequestContext, household_id: int, member_id: int, data: Form) -> Template | Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "household.write")
+        household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member = _member(db, household, member_id)
         try:
             changes = vars(_member_input(data))
@@ -259,52 +182,12 @@ class LedgerPages(Controller):
         db.commit()
         return Redirect(f"/households/{household.id}?tab=members&saved=1")
 
-    # ------------------------------------------------------------ resident register
 
-    @get("/residents", sync_to_thread=True)
-    def resident_search(self, request: Request, db: Session, ctx: RequestContext, q: str = "") -> Template:
-        municipality = require_acting(ctx)
-        ctx.require("resident.read")
-        results = registry.search_residents(db, municipality.id, q, limit=100) if q.strip() else []
-        template = "residents/_results.html" if is_htmx(request) else "residents/search.html"
-        return page(template, ctx, q=q, results=results)
-
-    @get("/residents/{atena_no:str}", sync_to_thread=True)
-    def resident_detail(self, db: Session, ctx: RequestContext, atena_no: str) -> Template:
-        municipality = require_acting(ctx)
-        ctx.require("resident.read")
-        resident = registry.get_resident(db, municipality.id, atena_no)
-        if resident is None:
-            raise NotFoundException("該当する住民が見つかりません")
-        record(db, ctx.actor, "resident.view", "resident", resident.atena_no)
-        db.commit()
-        taxes = registry.tax_records_of(db, municipality.id, atena_no)
-        incomes = {
-            t.fiscal_year: registry.household_income(db, municipality.id, resident.household_no, t.fiscal_year)
-            for t in taxes
-        }
-        return page(
-            "residents/detail.html", ctx, resident=resident,
-            members=registry.household_members(db, municipality.id, resident.household_no) if resident.household_no else [],
-            dwellings=registry.dwellings_of_household(db, municipality.id, resident.household_no),
-            taxes=taxes, incomes=incomes,
-            changes=registry.changes_of(db, municipality.id, "resident", atena_no),
-        )
+# ---------------------------------------------------------------- helpers (household_in_tenant and
+# members_by_household serve the certificate pages too)
 
 
-# ---------------------------------------------------------------- helpers
-
-
-def _acting_disaster(ctx: RequestContext, permission: str) -> Disaster:
-    """The disaster the user is acting for, when the user holds ``permission`` for it."""
-    require_acting(ctx)
-    if ctx.disaster is None:
-        raise DomainError("先に対象の災害を選択してください")
-    ctx.require(permission, ctx.disaster)
-    return ctx.disaster
-
-
-def _household_in_tenant(
+def household_in_tenant(
     db: Session, ctx: RequestContext, household_id: int, permission: str | None = None
 ) -> tuple[VictimHousehold, Disaster]:
     """The household only if it belongs to the acting municipality (and a disaster the user may
@@ -338,40 +221,6 @@ def _version(data: dict[str, Any]) -> int:
         raise DomainError("版数が正しくありません。画面を開き直してください") from None
 
 
-def _disaster_input(data: dict[str, Any]) -> disasters.DisasterInput:
-    occurred_on = form_date(data, "occurred_on", "発生日")
-    if occurred_on is None:
-        raise DomainError("発生日を入力してください", field="occurred_on")
-    relief_on = form_date(data, "relief_act_applied_on", "災害救助法の適用日")
-    support_on = form_date(data, "support_act_applied_on", "被災者生活再建支援法の適用日")
-    return disasters.DisasterInput(
-        name=form_str(data, "name"),
-        kind=form_str(data, "kind"),
-        occurred_on=occurred_on,
-        number=form_str(data, "number") or None,
-        relief_act_applied=form_bool(data, "relief_act_applied") or relief_on is not None,
-        relief_act_applied_on=relief_on,
-        support_act_applied=form_bool(data, "support_act_applied") or support_on is not None,
-        support_act_applied_on=support_on,
-        status=form_str(data, "status") or "active",
-    )
-
-
-def _disaster_form(disaster: Disaster) -> dict[str, Any]:
-    return {
-        "number": disaster.number,
-        "name": disaster.name,
-        "kind": disaster.kind,
-        "occurred_on": disaster.occurred_on.isoformat(),
-        "relief_act_applied": disaster.relief_act_applied,
-        "relief_act_applied_on": disaster.relief_act_applied_on.isoformat() if disaster.relief_act_applied_on else "",
-        "support_act_applied": disaster.support_act_applied,
-        "support_act_applied_on": disaster.support_act_applied_on.isoformat() if disaster.support_act_applied_on else "",
-        "status": disaster.status,
-        "version": disaster.version,
-    }
-
-
 def _member_input(data: dict[str, Any]) -> households.MemberInput:
     return households.MemberInput(
         name=form_str(data, "name"),
@@ -389,7 +238,7 @@ def _member_input(data: dict[str, Any]) -> households.MemberInput:
     )
 
 
-def _members_by_household(db: Session, items: list[VictimHousehold]) -> dict[int, list[VictimMember]]:
+def members_by_household(db: Session, items: list[VictimHousehold]) -> dict[int, list[VictimMember]]:
     if not items:
         return {}
     grouped: dict[int, list[VictimMember]] = {}

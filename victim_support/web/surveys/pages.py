@@ -4,14 +4,12 @@ printable survey sheet, and the tablet-sized entry page for surveyors in the fie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -22,12 +20,8 @@ from ledgers.surveys import services as surveys
 from ledgers.surveys.models import SURVEY_KIND_LABELS
 from core.audit import record
 from core.settings import Settings
-from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.common import form_bool, form_date, form_str, page
-from victim_support.web.households.pages import _acting_disaster
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
+from victim_support.web.common import Form, Multipart, form_bool, form_date, form_str, page
 
 
 def photo_dir() -> Path:
@@ -67,14 +61,14 @@ class SurveyPages(Controller):
     @get("/surveys", sync_to_thread=True)
     def plan(self, db: Session, ctx: RequestContext, team: str | None = None, town: str = "", pending: bool = False,
              added: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=pending)
         return page("surveys/plan.html", ctx, disaster=disaster, rows=rows, progress=surveys.progress(db, disaster),
                     team=team, town=town, pending=pending, added=added, kind_label=surveys.kind_label)
 
     @post("/surveys/plan/build", sync_to_thread=True)
     def plan_build(self, db: Session, ctx: RequestContext) -> Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
+        disaster = acting_disaster(ctx, "survey.write")
         added = surveys.build_plan(db, disaster, ctx.municipality.name)
         record(db, ctx.actor, "survey.plan_build", "disaster", disaster.number, {"added": added}, disaster_number=disaster.number)
         db.commit()
@@ -82,7 +76,7 @@ class SurveyPages(Controller):
 
     @post("/surveys/plan/add", sync_to_thread=True)
     def plan_add(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
+        disaster = acting_disaster(ctx, "survey.write")
         item = surveys.add_to_plan(db, disaster, form_str(data, "house_no"), form_str(data, "team"), ctx.municipality.name)
         record(db, ctx.actor, "survey.plan_add", "dwelling", form_str(data, "house_no"), {"team": item.team}, disaster_number=disaster.number)
         db.commit()
@@ -90,7 +84,7 @@ class SurveyPages(Controller):
 
     @post("/surveys/plan/assign", sync_to_thread=True)
     def plan_assign(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
+        disaster = acting_disaster(ctx, "survey.write")
         ids = [int(v) for v in _as_list(data.get("item")) if str(v).isdigit()]
         count = surveys.assign_team(db, disaster, ids, form_str(data, "team"))
         record(db, ctx.actor, "survey.assign", "disaster", disaster.number, {"team": form_str(data, "team"), "count": count}, disaster_number=disaster.number)
@@ -100,7 +94,7 @@ class SurveyPages(Controller):
     @get("/surveys/sheet", sync_to_thread=True)
     def sheet(self, db: Session, ctx: RequestContext, team: str | None = None, town: str = "") -> Template:
         """Printable survey sheet (調査票) of a team: one block per dwelling, with boxes to fill in."""
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=True)
         households = {r.dwelling.id: surveys.households_of_dwelling(db, disaster, r.dwelling.id) for r in rows} if len(rows) <= 300 else {}
         ruleset = surveys.ruleset_for(disaster, "ratio")
@@ -110,12 +104,12 @@ class SurveyPages(Controller):
 
     @get("/surveys/dwellings/{dwelling_id:int}", sync_to_thread=True)
     def entry(self, db: Session, ctx: RequestContext, dwelling_id: int, saved: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         return page("surveys/entry.html", ctx, **_entry_context(db, ctx, disaster, dwelling_id), form={}, saved=saved)
 
     @post("/surveys/dwellings/{dwelling_id:int}", sync_to_thread=True)
     def entry_save(self, db: Session, ctx: RequestContext, dwelling_id: int, data: Multipart) -> Template | Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
+        disaster = acting_disaster(ctx, "survey.write")
         context = _entry_context(db, ctx, disaster, dwelling_id)
         try:
             survey = surveys.record_survey(db, disaster, context["dwelling"], survey_input(data), ctx.user.id)
