@@ -24,6 +24,7 @@ from ledgers.surveys import services as surveys
 from core.audit import record
 from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
 from victim_support.web.common import Form, Multipart, form_str, is_htmx, page
+from victim_support.web.forms import Audit, save
 from victim_support.web.households.pages import household_in_tenant, members_by_household
 
 MAX_BATCH = 2000
@@ -91,10 +92,12 @@ class CertificatePages(Controller):
     @post("/counter/{household_id:int}/issue", sync_to_thread=True)
     def counter_issue(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
-        certificate = certificates.issue_damage_certificate(db, household, ctx.user.id)
-        _audit_issue(db, ctx, certificate, household, disaster)
-        db.commit()
-        return Redirect(f"/counter/{household.id}?issued={certificate.id}")
+        return save(
+            db, ctx,
+            lambda: certificates.issue_damage_certificate(db, household, ctx.user.id),
+            audit=lambda certificate: _issue_audit(certificate, household, disaster),
+            redirect=lambda certificate: f"/counter/{household.id}?issued={certificate.id}",
+        )
 
     # ------------------------------------------------------------ household tab (罹災証明)
 
@@ -107,37 +110,47 @@ class CertificatePages(Controller):
     @post("/households/{household_id:int}/certificates/apply", sync_to_thread=True)
     def household_apply(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
-        application = certificates.apply(db, household, ctx.user.id)
-        record(db, ctx.actor, "certificate.apply", "certificate_application", application.id, {"household": household.victim_no}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        return save(
+            db, ctx,
+            lambda: certificates.apply(db, household, ctx.user.id),
+            audit=lambda application: Audit("certificate.apply", "certificate_application", application.id,
+                                            {"household": household.victim_no}, disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     @post("/households/{household_id:int}/certificates/issue", sync_to_thread=True)
     def household_issue(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
-        certificate = certificates.issue_damage_certificate(db, household, ctx.user.id)
-        _audit_issue(db, ctx, certificate, household, disaster)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        return save(
+            db, ctx,
+            lambda: certificates.issue_damage_certificate(db, household, ctx.user.id),
+            audit=lambda certificate: _issue_audit(certificate, household, disaster),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     @post("/households/{household_id:int}/certificates/resurvey", sync_to_thread=True)
     def household_resurvey(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
-        application = certificates.request_resurvey(db, household, form_str(data, "reason"), ctx.user.id)
-        record(db, ctx.actor, "certificate.resurvey_request", "certificate_application", application.id,
-               {"household": household.victim_no, "reason": application.resurvey_reason}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        return save(
+            db, ctx,
+            lambda: certificates.request_resurvey(db, household, form_str(data, "reason"), ctx.user.id),
+            audit=lambda application: Audit("certificate.resurvey_request", "certificate_application", application.id,
+                                            {"household": household.victim_no, "reason": application.resurvey_reason},
+                                            disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     @post("/households/{household_id:int}/certificates/victim", sync_to_thread=True)
     def household_victim(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
-        certificate = certificates.issue_victim_certificate(
-            db, household, str(data.get("victim_text", "")), form_str(data, "location"), ctx.user.id, notes=form_str(data, "notes"),
+        return save(
+            db, ctx,
+            lambda: certificates.issue_victim_certificate(
+                db, household, str(data.get("victim_text", "")), form_str(data, "location"), ctx.user.id, notes=form_str(data, "notes"),
+            ),
+            audit=lambda certificate: _issue_audit(certificate, household, disaster),
+            redirect=f"/households/{household.id}?tab=certificates",
         )
-        _audit_issue(db, ctx, certificate, household, disaster)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
 
     # ------------------------------------------------------------ one certificate
 
@@ -162,11 +175,14 @@ class CertificatePages(Controller):
     @post("/certificates/{certificate_id:int}/cancel", sync_to_thread=True)
     def certificate_cancel(self, db: Session, ctx: RequestContext, certificate_id: int, data: Form) -> Redirect:
         certificate, household, disaster = _certificate_in_tenant(db, ctx, certificate_id, "certificate.issue")
-        certificates.cancel(db, certificate, form_str(data, "reason"))
-        record(db, ctx.actor, "certificate.cancel", "certificate", certificate.number,
-               {"household": household.victim_no, "reason": certificate.cancel_reason}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        return save(
+            db, ctx,
+            lambda: certificates.cancel(db, certificate, form_str(data, "reason")),
+            audit=lambda _: Audit("certificate.cancel", "certificate", certificate.number,
+                                  {"household": household.victim_no, "reason": certificate.cancel_reason},
+                                  disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     # ------------------------------------------------------------ ledger (り災証明発行台帳)
 
@@ -206,19 +222,25 @@ class CertificatePages(Controller):
     @post("/certificates/bulk-apply", sync_to_thread=True)
     def bulk_apply(self, db: Session, ctx: RequestContext) -> Redirect:
         disaster = acting_disaster(ctx, "certificate.issue")
-        count = certificates.bulk_apply(db, disaster, ctx.user.id)
-        record(db, ctx.actor, "certificate.bulk_apply", "disaster", disaster.number, {"count": count}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/certificates?created={count}")
+        return save(
+            db, ctx,
+            lambda: certificates.bulk_apply(db, disaster, ctx.user.id),
+            audit=lambda count: Audit("certificate.bulk_apply", "disaster", disaster.number, {"count": count},
+                                      disaster_number=disaster.number),
+            redirect=lambda count: f"/certificates?created={count}",
+        )
 
     @post("/certificates/bulk-issue", sync_to_thread=True)
     def bulk_issue(self, db: Session, ctx: RequestContext) -> Redirect:
         disaster = acting_disaster(ctx, "certificate.issue")
-        issued = certificates.bulk_issue(db, disaster, ctx.user.id)
-        record(db, ctx.actor, "certificate.bulk_issue", "disaster", disaster.number,
-               {"count": len(issued), "numbers": f"{issued[0].number}-{issued[-1].number}" if issued else ""}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/certificates?created={len(issued)}")
+        return save(
+            db, ctx,
+            lambda: certificates.bulk_issue(db, disaster, ctx.user.id),
+            audit=lambda issued: Audit("certificate.bulk_issue", "disaster", disaster.number,
+                                       {"count": len(issued), "numbers": f"{issued[0].number}-{issued[-1].number}" if issued else ""},
+                                       disaster_number=disaster.number),
+            redirect=lambda issued: f"/certificates?created={len(issued)}",
+        )
 
     @get("/certificates/summary", sync_to_thread=True)
     def summary(self, db: Session, ctx: RequestContext) -> Template:
@@ -242,13 +264,15 @@ class CertificatePages(Controller):
         ctx.require("certificate.configure")
         upload = data.get("seal")
         seal = upload.file.read() if isinstance(upload, UploadFile) and upload.filename else None
-        certificates.save_issuer(
-            db, municipality.id, form_str(data, "issuer_name"), form_str(data, "mayor_name"), form_str(data, "mayor_title"),
-            seal_png=seal or None, remove_seal=form_str(data, "remove_seal") == "1",
+        return save(
+            db, ctx,
+            lambda: certificates.save_issuer(
+                db, municipality.id, form_str(data, "issuer_name"), form_str(data, "mayor_name"), form_str(data, "mayor_title"),
+                seal_png=seal or None, remove_seal=form_str(data, "remove_seal") == "1",
+            ),
+            audit=lambda _: Audit("certificate.issuer_update", "municipality", municipality.code, {"seal_uploaded": bool(seal)}),
+            redirect="/admin/issuer?saved=true",
         )
-        record(db, ctx.actor, "certificate.issuer_update", "municipality", municipality.code, {"seal_uploaded": bool(seal)})
-        db.commit()
-        return Redirect("/admin/issuer?saved=true")
 
     @get("/admin/issuer/sample.pdf", sync_to_thread=True)
     def issuer_sample(self, db: Session, ctx: RequestContext) -> Response:
@@ -272,11 +296,11 @@ def _issuer(db: Session, ctx: RequestContext):  # noqa: ANN202
     return certificates.issuer_config(db, municipality.id, municipality.name)
 
 
-def _audit_issue(db: Session, ctx: RequestContext, certificate: Certificate, household: VictimHousehold, disaster: Disaster) -> None:
+def _issue_audit(certificate: Certificate, household: VictimHousehold, disaster: Disaster) -> Audit:
     action = "certificate.reissue" if certificate.supersedes_id else "certificate.issue"
-    record(db, ctx.actor, action, "certificate", certificate.number,
-           {"household": household.victim_no, "kind": certificate.kind, "class": certificate.damage_class,
-            "rule_version": certificate.rule_version}, disaster_number=disaster.number)
+    return Audit(action, "certificate", certificate.number,
+                 {"household": household.victim_no, "kind": certificate.kind, "class": certificate.damage_class,
+                  "rule_version": certificate.rule_version}, disaster_number=disaster.number)
 
 
 def _certificate_in_tenant(

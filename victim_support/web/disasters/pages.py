@@ -10,13 +10,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.audit import record
 from core.errors import DomainError
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
 from ledgers.households.models import VictimHousehold
 from victim_support.web.common import Form, form_bool, form_date, form_str, page
 from victim_support.web.context import RequestContext, provide_context, require_acting
+from victim_support.web.forms import Audit, save
 
 
 class DisasterPages(Controller):
@@ -46,14 +46,14 @@ class DisasterPages(Controller):
     def disaster_create(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
         municipality = require_acting(ctx)
         ctx.require("disaster.manage")
-        try:
-            disaster = disasters.add_disaster(db, municipality.id, _disaster_input(data))
-        except DomainError as error:
-            db.rollback()
-            return page("disasters/form.html", ctx, error.status_code, form=data, disaster=None, error=error)
-        record(db, ctx.actor, "disaster.create", "disaster", disaster.number, {"name": disaster.name}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/disasters?created={disaster.number}")
+        return save(
+            db, ctx,
+            lambda: disasters.add_disaster(db, municipality.id, _disaster_input(data)),
+            audit=lambda disaster: Audit("disaster.create", "disaster", disaster.number, {"name": disaster.name},
+                                         disaster_number=disaster.number),
+            redirect=lambda disaster: f"/disasters?created={disaster.number}",
+            form=lambda error: page("disasters/form.html", ctx, error.status_code, form=data, disaster=None, error=error),
+        )
 
     @get("/disasters/{number:str}/edit", sync_to_thread=True)
     def disaster_edit(self, db: Session, ctx: RequestContext, number: str) -> Template:
@@ -67,15 +67,14 @@ class DisasterPages(Controller):
         municipality = require_acting(ctx)
         ctx.require("disaster.manage")
         disaster = disasters.require_disaster(db, municipality.id, number)
-        try:
-            disasters.update_disaster(db, disaster, _disaster_input(data), int(data.get("version") or 0))
-        except DomainError as error:
-            db.rollback()
-            db.refresh(disaster)
-            return page("disasters/form.html", ctx, error.status_code, form=data, disaster=disaster, error=error)
-        record(db, ctx.actor, "disaster.update", "disaster", disaster.number, disaster_number=disaster.number)
-        db.commit()
-        return Redirect("/disasters")
+        return save(
+            db, ctx,
+            lambda: disasters.update_disaster(db, disaster, _disaster_input(data), int(data.get("version") or 0)),
+            audit=lambda _: Audit("disaster.update", "disaster", disaster.number, disaster_number=disaster.number),
+            redirect="/disasters",
+            form=lambda error: page("disasters/form.html", ctx, error.status_code, form=data, disaster=disaster, error=error),
+            refresh=[disaster],
+        )
 
     @post("/disasters/{number:str}/damage-rules", sync_to_thread=True)
     def damage_rules(self, db: Session, ctx: RequestContext, number: str, data: Form) -> Redirect:
@@ -83,11 +82,15 @@ class DisasterPages(Controller):
         ctx.require("disaster.manage")
         disaster = disasters.require_disaster(db, municipality.id, number)
         before = disaster.damage_rules_override
-        disasters.set_damage_rules_override(db, disaster, form_str(data, "damage_rules_override"), int(data.get("version") or 0))
-        record(db, ctx.actor, "disaster.damage_rules", "disaster", disaster.number,
-               {"before": before, "after": disaster.damage_rules_override}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/disasters/{disaster.number}/edit")
+        return save(
+            db, ctx,
+            lambda: disasters.set_damage_rules_override(
+                db, disaster, form_str(data, "damage_rules_override"), int(data.get("version") or 0)
+            ),
+            audit=lambda _: Audit("disaster.damage_rules", "disaster", disaster.number,
+                                  {"before": before, "after": disaster.damage_rules_override}, disaster_number=disaster.number),
+            redirect=f"/disasters/{disaster.number}/edit",
+        )
 
 
 def _disaster_input(data: dict[str, Any]) -> disasters.DisasterInput:

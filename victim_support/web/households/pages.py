@@ -21,6 +21,7 @@ from ledgers.registry import services as registry
 from core.audit import record
 from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
 from victim_support.web.common import Form, form_bool, form_date, form_str, is_htmx, page
+from victim_support.web.forms import Audit, save
 
 
 class HouseholdPages(Controller):
@@ -50,10 +51,13 @@ class HouseholdPages(Controller):
     def register_submit(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
         require_acting(ctx)
         disaster = acting_disaster(ctx, "household.write")
-        household = households.register_from_resident_household(db, disaster, form_str(data, "household_no"), ctx.user.id)
-        record(db, ctx.actor, "household.create", "victim_household", household.victim_no, {"from": "register", "household_no": household.source_household_no})
-        db.commit()
-        return Redirect(f"/households/{household.id}?created=1")
+        return save(
+            db, ctx,
+            lambda: households.register_from_resident_household(db, disaster, form_str(data, "household_no"), ctx.user.id),
+            audit=lambda household: Audit("household.create", "victim_household", household.victim_no,
+                                          {"from": "register", "household_no": household.source_household_no}),
+            redirect=lambda household: f"/households/{household.id}?created=1",
+        )
 
     @get("/households/manual", sync_to_thread=True)
     def manual_form(self, db: Session, ctx: RequestContext) -> Template:
@@ -63,8 +67,9 @@ class HouseholdPages(Controller):
     @post("/households/manual", sync_to_thread=True)
     def manual_submit(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
         disaster = acting_disaster(ctx, "household.write")
-        try:
-            household = households.register_manual(
+
+        def register() -> VictimHousehold:
+            return households.register_manual(
                 db,
                 disaster,
                 households.HouseholdInput(
@@ -77,12 +82,13 @@ class HouseholdPages(Controller):
                 ),
                 ctx.user.id,
             )
-        except DomainError as error:
-            db.rollback()
-            return page("households/manual.html", ctx, error.status_code, form=data, error=error)
-        record(db, ctx.actor, "household.create", "victim_household", household.victim_no, {"from": "manual"})
-        db.commit()
-        return Redirect(f"/households/{household.id}?created=1")
+
+        return save(
+            db, ctx, register,
+            audit=lambda household: Audit("household.create", "victim_household", household.victim_no, {"from": "manual"}),
+            redirect=lambda household: f"/households/{household.id}?created=1",
+            form=lambda error: page("households/manual.html", ctx, error.status_code, form=data, error=error),
+        )
 
     @get("/households/{household_id:int}", sync_to_thread=True)
     def household_view(self, db: Session, ctx: RequestContext, household_id: int, tab: str = "basic") -> Template:
@@ -100,21 +106,28 @@ class HouseholdPages(Controller):
     def consent_add(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member_id = form_str(data, "member_id")
-        consent = households.add_consent(
-            db, household, form_str(data, "recipient"), form_str(data, "scope"),
-            form_date(data, "consented_on", "同意日"), ctx.user.id, int(member_id) if member_id.isdigit() else None,
+        return save(
+            db, ctx,
+            lambda: households.add_consent(
+                db, household, form_str(data, "recipient"), form_str(data, "scope"),
+                form_date(data, "consented_on", "同意日"), ctx.user.id, int(member_id) if member_id.isdigit() else None,
+            ),
+            audit=lambda consent: Audit("consent.create", "provision_consent", consent.id,
+                                        {"household": household.victim_no, "recipient": consent.recipient},
+                                        disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=consents",
         )
-        record(db, ctx.actor, "consent.create", "provision_consent", consent.id, {"household": household.victim_no, "recipient": consent.recipient}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=consents")
 
     @post("/households/{household_id:int}/consents/{consent_id:int}/withdraw", sync_to_thread=True)
     def consent_withdraw(self, db: Session, ctx: RequestContext, household_id: int, consent_id: int) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
-        consent = households.withdraw_consent(db, household, consent_id, date.today())
-        record(db, ctx.actor, "consent.withdraw", "provision_consent", consent.id, {"household": household.victim_no}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=consents")
+        return save(
+            db, ctx,
+            lambda: households.withdraw_consent(db, household, consent_id, date.today()),
+            audit=lambda consent: Audit("consent.withdraw", "provision_consent", consent.id, {"household": household.victim_no},
+                                        disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=consents",
+        )
 
     @get("/households/{household_id:int}/edit", sync_to_thread=True)
     def household_edit(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
@@ -126,19 +139,19 @@ class HouseholdPages(Controller):
     def household_update(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         changes = {name: str(data.get(name, "")) for name in households.HOUSEHOLD_FIELDS}
-        try:
-            changed = households.update_household(db, household, _version(data), changes, ctx.user.id)
-        except DomainError as error:
-            db.rollback()
-            db.refresh(household)
+        return save(
+            db, ctx,
+            lambda: households.update_household(db, household, _version(data), changes, ctx.user.id),
+            audit=lambda changed: Audit("household.update", "victim_household", household.victim_no, {"fields": changed},
+                                        disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?saved=1",
             # Keep what the user typed; for a stale edit show the newer saved values beside it.
-            return page(
+            form=lambda error: page(
                 "households/edit.html", ctx, error.status_code, household=household, disaster=disaster,
                 form=data, version=data.get("version"), error=error, stale=isinstance(error, StaleEdit),
-            )
-        record(db, ctx.actor, "household.update", "victim_household", household.victim_no, {"fields": changed}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?saved=1")
+            ),
+            refresh=[household],
+        )
 
     @get("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_new(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
@@ -148,14 +161,15 @@ class HouseholdPages(Controller):
     @post("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_create(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
-        try:
-            member = households.add_member(db, household, _member_input(data))
-        except DomainError as error:
-            db.rollback()
-            return page("households/member.html", ctx, error.status_code, household=household, member=None, form=data, error=error)
-        record(db, ctx.actor, "member.create", "victim_member", member.id, {"household": household.victim_no}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=members")
+        return save(
+            db, ctx,
+            lambda: households.add_member(db, household, _member_input(data)),
+            audit=lambda member: Audit("member.create", "victim_member", member.id, {"household": household.victim_no},
+                                       disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=members",
+            form=lambda error: page("households/member.html", ctx, error.status_code, household=household, member=None,
+                                    form=data, error=error),
+        )
 
     @get("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
     def member_edit(self, db: Session, ctx: RequestContext, household_id: int, member_id: int) -> Template:
@@ -168,19 +182,22 @@ class HouseholdPages(Controller):
     def member_update(self, db: Session, ctx: RequestContext, household_id: int, member_id: int, data: Form) -> Template | Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member = _member(db, household, member_id)
-        try:
+
+        def update() -> list[str]:
             changes = vars(_member_input(data))
-            changed = households.update_member(db, member, _version(data), changes)
-        except DomainError as error:
-            db.rollback()
-            db.refresh(member)
-            return page(
+            return households.update_member(db, member, _version(data), changes)
+
+        return save(
+            db, ctx, update,
+            audit=lambda changed: Audit("member.update", "victim_member", member.id,
+                                        {"fields": changed, "household": household.victim_no}, disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=members&saved=1",
+            form=lambda error: page(
                 "households/member.html", ctx, error.status_code, household=household, member=member,
                 form=data, version=data.get("version"), error=error, stale=isinstance(error, StaleEdit),
-            )
-        record(db, ctx.actor, "member.update", "victim_member", member.id, {"fields": changed, "household": household.victim_no}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=members&saved=1")
+            ),
+            refresh=[member],
+        )
 
 
 # ---------------------------------------------------------------- helpers (household_in_tenant and
