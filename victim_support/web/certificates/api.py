@@ -34,15 +34,22 @@ from victim_support.web.context import RequestContext, enter_disaster, provide_a
 from victim_support.web.households.api import household_by_victim_no
 
 
-def certificate_out(db: Session, c: Certificate, victim_no: int) -> CertificateOut:
-    def number(certificate_id: int | None) -> int | None:
-        return None if certificate_id is None else db.execute(select(Certificate.number).where(Certificate.id == certificate_id)).scalar_one()
+def certificates_out(db: Session, items: list[tuple[Certificate, int]]) -> list[CertificateOut]:
+    """(certificate, り災番号) pairs as CertificateOut; the numbers of the certificates they
+    supersede or are superseded by are read in one query."""
+    linked = sorted({i for c, _ in items for i in (c.supersedes_id, c.superseded_by_id) if i is not None})
+    numbers = dict(db.execute(select(Certificate.id, Certificate.number).where(Certificate.id.in_(linked))).all()) if linked else {}
+    return [
+        certificate_out(c, victim_no, numbers.get(c.supersedes_id), numbers.get(c.superseded_by_id)) for c, victim_no in items
+    ]
 
+
+def certificate_out(c: Certificate, victim_no: int, supersedes: int | None, superseded_by: int | None) -> CertificateOut:
     return CertificateOut(
         number=c.number, kind=c.kind, status=c.status, victim_no=victim_no, issued_on=c.issued_on, issued_at=c.issued_at,
         head_name=c.head_name, head_address=c.head_address, dwelling_location=c.dwelling_location, house_no=c.house_no,
         damage_class=c.damage_class, damage_label=c.damage_label, rule_version=c.rule_version, flood_class=c.flood_class,
-        victim_text=c.victim_text, supersedes=number(c.supersedes_id), superseded_by=number(c.superseded_by_id),
+        victim_text=c.victim_text, supersedes=supersedes, superseded_by=superseded_by,
         cancelled_on=c.cancelled_on, cancel_reason=c.cancel_reason, reprint_count=c.reprint_count,
         last_reprinted_on=c.last_reprinted_on,
     )
@@ -84,7 +91,7 @@ class CertificateApi(Controller):
             damage_class=decisive[1].damage_class if decisive else None, damage_label=decisive[1].damage_label if decisive else None,
             decisive_house_no=decisive[0].house_no if decisive else None,
             dwellings=[d.house_no for d, _ in damage.dwellings], pending_dwellings=[d.house_no for d in damage.pending],
-            certificates=[certificate_out(db, c, victim_no) for c in certificates.certificates_of(db, household.id)],
+            certificates=certificates_out(db, [(c, victim_no) for c in certificates.certificates_of(db, household.id)]),
         )
 
     @post("/households/{victim_no:int}/certificates", sync_to_thread=True, status_code=HTTP_201_CREATED,
@@ -102,14 +109,14 @@ class CertificateApi(Controller):
         record(db, ctx.actor, action, "certificate", certificate.number,
                {"household": victim_no, "kind": certificate.kind, "class": certificate.damage_class}, disaster_number=disaster.number)
         db.commit()
-        return certificate_out(db, certificate, victim_no)
+        return certificates_out(db, [(certificate, victim_no)])[0]
 
     @get("/certificates", sync_to_thread=True, summary="The certificate ledger (り災証明発行台帳)")
     def ledger(self, db: Session, ctx: RequestContext, code: str, number: str, status: str | None = None,
                limit: int = 500, offset: int = 0) -> list[CertificateOut]:
         disaster = enter_disaster(db, ctx, code, number, "household.read")
         rows = certificates.ledger_rows(db, disaster, status=status, limit=min(max(limit, 1), 5000), offset=max(offset, 0))
-        return [certificate_out(db, r.certificate, r.victim_no) for r in rows]
+        return [certificate_out(r.certificate, r.victim_no, r.supersedes_number, r.superseded_by_number) for r in rows]
 
     @post("/certificates/bulk-apply", sync_to_thread=True, status_code=HTTP_200_OK,
           summary="一括申請: apply for every household of a surveyed dwelling that has no application")
@@ -165,7 +172,7 @@ class CertificateApi(Controller):
         record(db, ctx.actor, "certificate.reprint", "certificate", certificate.number,
                {"household": household.victim_no, "reprint_count": certificate.reprint_count}, disaster_number=disaster.number)
         db.commit()
-        return certificate_out(db, certificate, household.victim_no)
+        return certificates_out(db, [(certificate, household.victim_no)])[0]
 
     @post("/certificates/{certificate_no:int}/cancel", sync_to_thread=True, status_code=200, summary="Cancel a certificate with a reason")
     def cancel(self, db: Session, ctx: RequestContext, code: str, number: str, certificate_no: int, data: CancelIn) -> CertificateOut:
@@ -175,4 +182,4 @@ class CertificateApi(Controller):
         record(db, ctx.actor, "certificate.cancel", "certificate", certificate.number,
                {"household": household.victim_no, "reason": certificate.cancel_reason}, disaster_number=disaster.number)
         db.commit()
-        return certificate_out(db, certificate, household.victim_no)
+        return certificates_out(db, [(certificate, household.victim_no)])[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from litestar import Controller, get, post, put
 from litestar.di import Provide
 from litestar.status_codes import HTTP_201_CREATED
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.audit import record
@@ -13,15 +12,15 @@ from core.errors import DomainError
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.schemas import DamageRulesIn, DisasterIn, DisasterOut, EffectiveRules
-from ledgers.households.models import VictimHousehold
+from ledgers.households import services as household_services
 from ledgers.surveys.services import ruleset_for
 from victim_support.web.context import RequestContext, enter_disaster, enter_municipality, provide_api_context
 
 
-def disaster_out(db: Session, code: str, disaster: Disaster) -> DisasterOut:
-    count = db.execute(
-        select(func.count()).select_from(VictimHousehold).where(VictimHousehold.disaster_id == disaster.id)
-    ).scalar_one()
+def disaster_out(db: Session, code: str, disaster: Disaster, households: int | None = None) -> DisasterOut:
+    """A disaster with its number of victim households (counted here unless given)."""
+    if households is None:
+        households = household_services.households_per_disaster(db, disaster.municipality_id, [disaster.id]).get(disaster.id, 0)
     return DisasterOut(
         municipality_code=code,
         number=disaster.number,
@@ -33,7 +32,7 @@ def disaster_out(db: Session, code: str, disaster: Disaster) -> DisasterOut:
         support_act_applied=disaster.support_act_applied,
         support_act_applied_on=disaster.support_act_applied_on,
         status=disaster.status,
-        households=count,
+        households=households,
         version=disaster.version,
         damage_rules_override=disaster.damage_rules_override,
         damage_rules=effective_rules(disaster),
@@ -61,7 +60,8 @@ class DisasterApi(Controller):
         municipality = enter_municipality(db, ctx, code)
         ctx.require("disaster.read")
         items = disasters.list_disasters(db, municipality.id, only_ids=ctx.access.disaster_scope(municipality.id))
-        return [disaster_out(db, code, d) for d in items]
+        counts = household_services.households_per_disaster(db, municipality.id)
+        return [disaster_out(db, code, d, counts.get(d.id, 0)) for d in items]
 
     @post("/disasters", sync_to_thread=True, status_code=HTTP_201_CREATED, summary="Register a disaster")
     def create_disaster(self, db: Session, ctx: RequestContext, code: str, data: DisasterIn) -> DisasterOut:

@@ -7,13 +7,12 @@ from typing import Any
 from litestar import Controller, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.errors import DomainError
 from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
-from ledgers.households.models import VictimHousehold
+from ledgers.households import services as households
 from victim_support.web.common import Form, form_bool, form_date, form_str, page
 from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.forms import Audit, save
@@ -27,13 +26,7 @@ class DisasterPages(Controller):
     def disaster_list(self, db: Session, ctx: RequestContext) -> Template:
         municipality = require_acting(ctx)
         items = disasters.list_disasters(db, municipality.id, only_ids=ctx.access.disaster_scope(municipality.id))
-        counts = dict(
-            db.execute(
-                select(VictimHousehold.disaster_id, func.count())
-                .where(VictimHousehold.municipality_id == municipality.id)
-                .group_by(VictimHousehold.disaster_id)
-            ).all()
-        )
+        counts = households.households_per_disaster(db, municipality.id)
         return page("disasters/list.html", ctx, disasters=items, counts=counts)
 
     @get("/disasters/new", sync_to_thread=True)

@@ -27,8 +27,22 @@ from ledgers.surveys.schemas import (
 from victim_support.web.context import RequestContext, enter_disaster, provide_api_context
 
 
-def survey_out(db: Session, survey: Survey, house_no: str) -> SurveyOut:
-    photos = len(db.execute(select(SurveyPhoto.id).where(SurveyPhoto.survey_id == survey.id)).all())
+def photo_counts(db: Session, survey_ids: list[int]) -> dict[int, int]:
+    """The number of photos of each survey, in one query; a survey without photos is absent."""
+    if not survey_ids:
+        return {}
+    return dict(db.execute(
+        select(SurveyPhoto.survey_id, func.count()).where(SurveyPhoto.survey_id.in_(survey_ids)).group_by(SurveyPhoto.survey_id)
+    ).all())
+
+
+def surveys_out(db: Session, rows: list[tuple[Survey, str]]) -> list[SurveyOut]:
+    """(survey, 家屋番号) pairs as SurveyOut, their photos counted in one query."""
+    photos = photo_counts(db, [survey.id for survey, _ in rows])
+    return [survey_out(survey, house_no, photos.get(survey.id, 0)) for survey, house_no in rows]
+
+
+def survey_out(survey: Survey, house_no: str, photos: int) -> SurveyOut:
     return SurveyOut(
         id=survey.id, house_no=house_no, kind=survey.kind, surveyed_on=survey.surveyed_on, surveyors=survey.surveyors,
         team=survey.team, basis=survey.basis, inputs=survey.inputs, damage_class=survey.damage_class,
@@ -68,19 +82,17 @@ class SurveyApi(Controller):
                {"house_no": dwelling.house_no, "kind": survey.kind, "class": survey.damage_class, "rule_version": survey.rule_version},
                disaster_number=disaster.number)
         db.commit()
-        return survey_out(db, survey, dwelling.house_no)
+        return surveys_out(db, [(survey, dwelling.house_no)])[0]
 
     @get("/surveys", sync_to_thread=True, summary="Current surveys of the disaster (one per dwelling)")
     def list_surveys(self, db: Session, ctx: RequestContext, code: str, number: str, limit: int = 500, offset: int = 0) -> list[SurveyOut]:
         disaster = enter_disaster(db, ctx, code, number, "household.read")
-        from ledgers.registry.models import Dwelling
-
         rows = db.execute(
             select(Survey, Dwelling.house_no).join(Dwelling, Dwelling.id == Survey.dwelling_id)
             .where(Survey.disaster_id == disaster.id, Survey.superseded_by_id.is_(None))
             .order_by(Dwelling.house_no).limit(min(max(limit, 1), 5000)).offset(max(offset, 0))
         ).all()
-        return [survey_out(db, s, house_no) for s, house_no in rows]
+        return surveys_out(db, [(s, house_no) for s, house_no in rows])
 
     @get("/dwellings/{house_no:str}/surveys", sync_to_thread=True, summary="The survey chain of one dwelling, oldest first")
     def dwelling_surveys(self, db: Session, ctx: RequestContext, code: str, number: str, house_no: str) -> list[SurveyOut]:
@@ -88,7 +100,7 @@ class SurveyApi(Controller):
         dwelling = surveys.dwelling_by_house_no(db, disaster.municipality_id, house_no)
         if dwelling is None:
             raise NotFoundException(f"家屋番号 {house_no} の家屋はありません")
-        return [survey_out(db, s, house_no) for s in surveys.survey_chain(db, disaster.id, dwelling.id)]
+        return surveys_out(db, [(s, house_no) for s in surveys.survey_chain(db, disaster.id, dwelling.id)])
 
     # ------------------------------------------------------------ survey plan (調査計画)
 
