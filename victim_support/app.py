@@ -56,8 +56,7 @@ def asset_dir(name: str) -> Path:
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
-    from victim_support.web.api import API_CONTROLLERS
-    from victim_support.web.pages import PAGE_CONTROLLERS
+    from victim_support.web.routes import API_CONTROLLERS, PAGE_CONTROLLERS
 
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings.database_url)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from ledgers.certificates.models import (
@@ -582,9 +583,12 @@ class LedgerRow:
 
 def ledger_rows(session: Session, disaster: Disaster, *, status: str | None = None, limit: int | None = None,
                 offset: int = 0) -> list[LedgerRow]:
+    earlier, later = aliased(Certificate), aliased(Certificate)  # the certificate it supersedes / is superseded by
     query = (
-        select(Certificate, VictimHousehold.victim_no)
+        select(Certificate, VictimHousehold.victim_no, earlier.number, later.number)
         .join(VictimHousehold, VictimHousehold.id == Certificate.household_id)
+        .outerjoin(earlier, and_(earlier.id == Certificate.supersedes_id, earlier.disaster_id == Certificate.disaster_id))
+        .outerjoin(later, and_(later.id == Certificate.superseded_by_id, later.disaster_id == Certificate.disaster_id))
         .where(Certificate.disaster_id == disaster.id)
     )
     if status:
@@ -592,12 +596,7 @@ def ledger_rows(session: Session, disaster: Disaster, *, status: str | None = No
     query = query.order_by(Certificate.number).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    rows = session.execute(query).all()
-    numbers = dict(session.execute(select(Certificate.id, Certificate.number).where(Certificate.disaster_id == disaster.id)).all())
-    return [
-        LedgerRow(c, victim_no, numbers.get(c.supersedes_id), numbers.get(c.superseded_by_id))
-        for c, victim_no in rows
-    ]
+    return [LedgerRow(c, victim_no, supersedes, superseded_by) for c, victim_no, supersedes, superseded_by in session.execute(query)]
 
 
 CSV_HEADER = (

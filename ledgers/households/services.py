@@ -388,6 +388,15 @@ def search_households(
     return list(rows)
 
 
+def households_per_disaster(session: Session, municipality_id: int, disaster_ids: list[int] | None = None) -> dict[int, int]:
+    """The number of victim households of each disaster of a municipality (or of the disasters
+    given), in one query; a disaster without households is absent."""
+    query = select(VictimHousehold.disaster_id, func.count()).where(VictimHousehold.municipality_id == municipality_id)
+    if disaster_ids is not None:
+        query = query.where(VictimHousehold.disaster_id.in_(disaster_ids))
+    return dict(session.execute(query.group_by(VictimHousehold.disaster_id)).all())
+
+
 def household_counts(session: Session, disaster: Disaster) -> dict[str, int]:
     counts = {s.value: 0 for s in HouseholdStatus}
     for status, count in session.execute(

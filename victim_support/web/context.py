@@ -10,7 +10,9 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException, Permi
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.errors import DomainError
 from ledgers.disasters.models import Disaster
+from ledgers.disasters.services import require_disaster
 from victim_support.accounts import services as accounts
 from core.accounts import User, UserSession
 from victim_support.accounts.security import token_digest
@@ -154,7 +156,29 @@ def enter_municipality(db: Session, context: RequestContext, code: str) -> Munic
     return municipality
 
 
+def enter_disaster(db: Session, context: RequestContext, code: str, number: str, permission: str) -> Disaster:
+    """Scope an API request to the municipality and disaster in its path: 403 without a grant in
+    the municipality, 404 for a disaster outside the user's scope, 403 without ``permission``."""
+    municipality = enter_municipality(db, context, code)
+    disaster = require_disaster(db, municipality.id, number)
+    scope = context.access.disaster_scope(municipality.id)
+    if scope is not None and disaster.id not in scope:
+        raise NotFoundException(f"災害番号 {number} の災害はありません")
+    context.disaster = disaster
+    context.require(permission, disaster)
+    return disaster
+
+
 def require_acting(context: RequestContext) -> Municipality:
     if context.municipality is None:
         raise NotFoundException("対象の団体を選択してください")
     return context.municipality
+
+
+def acting_disaster(context: RequestContext, permission: str) -> Disaster:
+    """The disaster the user is acting for (browser), when the user holds ``permission`` for it."""
+    require_acting(context)
+    if context.disaster is None:
+        raise DomainError("先に対象の災害を選択してください")
+    context.require(permission, context.disaster)
+    return context.disaster

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -26,9 +22,7 @@ from victim_support.web.context import (
     RequestContext,
     browser_context,
 )
-from victim_support.web.pages.common import form_str, page, safe_next, session_cookie
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from victim_support.web.common import Form, form_str, page, safe_next, session_cookie
 
 
 def _login_page(request: Request, error: str | None = None, status_code: int = 200, username: str = "") -> Template:

@@ -5,32 +5,28 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from ledgers.certificates import services as certificates
 from ledgers.certificates.models import Certificate
-from ledgers.disasters import services as disasters
 from ledgers.disasters.models import Disaster
 from core.errors import DomainError
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold
 from ledgers.surveys import services as surveys
 from core.audit import record
-from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.pages.common import form_str, is_htmx, page
-from victim_support.web.pages.ledger import _acting_disaster, _household_in_tenant, _members_by_household
+from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
+from victim_support.web.common import Form, Multipart, form_str, is_htmx, page
+from victim_support.web.forms import Audit, save
+from victim_support.web.households.pages import household_in_tenant, members_by_household
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 MAX_BATCH = 2000
 
 
@@ -76,12 +72,12 @@ class CertificatePages(Controller):
         results = households.search_households(db, ctx.disaster, q, limit=30) if q.strip() else []
         statuses = certificates.status_map(db, ctx.disaster, [h.id for h in results]) if results else {}
         template = "certificates/_counter_results.html" if is_htmx(request) else "certificates/counter.html"
-        return page(template, ctx, q=q, results=results, members=_members_by_household(db, results), statuses=statuses,
+        return page(template, ctx, q=q, results=results, members=members_by_household(db, results), statuses=statuses,
                     STATUS_LABELS=certificates.STATUS_LABELS)
 
     @get("/counter/{household_id:int}", sync_to_thread=True)
     def counter_household(self, db: Session, ctx: RequestContext, household_id: int, issued: int | None = None) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
+        household, disaster = household_in_tenant(db, ctx, household_id)
         context = _certificate_context(db, household, disaster)
         just_issued = None
         if issued:
@@ -95,54 +91,66 @@ class CertificatePages(Controller):
 
     @post("/counter/{household_id:int}/issue", sync_to_thread=True)
     def counter_issue(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
-        certificate = certificates.issue_damage_certificate(db, household, ctx.user.id)
-        _audit_issue(db, ctx, certificate, household, disaster)
-        db.commit()
-        return Redirect(f"/counter/{household.id}?issued={certificate.id}")
+        household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
+        return save(
+            db, ctx,
+            lambda: certificates.issue_damage_certificate(db, household, ctx.user.id),
+            audit=lambda certificate: _issue_audit(certificate, household, disaster),
+            redirect=lambda certificate: f"/counter/{household.id}?issued={certificate.id}",
+        )
 
     # ------------------------------------------------------------ household tab (罹災証明)
 
     @get("/households/{household_id:int}/certificates", sync_to_thread=True)
     def household_tab(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
-        household, disaster = _household_in_tenant(db, ctx, household_id)
+        household, disaster = household_in_tenant(db, ctx, household_id)
         return page("certificates/_household_tab.html", ctx, household=household, disaster=disaster,
                     **_certificate_context(db, household, disaster))
 
     @post("/households/{household_id:int}/certificates/apply", sync_to_thread=True)
     def household_apply(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
-        application = certificates.apply(db, household, ctx.user.id)
-        record(db, ctx.actor, "certificate.apply", "certificate_application", application.id, {"household": household.victim_no}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
+        return save(
+            db, ctx,
+            lambda: certificates.apply(db, household, ctx.user.id),
+            audit=lambda application: Audit("certificate.apply", "certificate_application", application.id,
+                                            {"household": household.victim_no}, disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     @post("/households/{household_id:int}/certificates/issue", sync_to_thread=True)
     def household_issue(self, db: Session, ctx: RequestContext, household_id: int) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
-        certificate = certificates.issue_damage_certificate(db, household, ctx.user.id)
-        _audit_issue(db, ctx, certificate, household, disaster)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
+        return save(
+            db, ctx,
+            lambda: certificates.issue_damage_certificate(db, household, ctx.user.id),
+            audit=lambda certificate: _issue_audit(certificate, household, disaster),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     @post("/households/{household_id:int}/certificates/resurvey", sync_to_thread=True)
     def household_resurvey(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
-        application = certificates.request_resurvey(db, household, form_str(data, "reason"), ctx.user.id)
-        record(db, ctx.actor, "certificate.resurvey_request", "certificate_application", application.id,
-               {"household": household.victim_no, "reason": application.resurvey_reason}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
+        return save(
+            db, ctx,
+            lambda: certificates.request_resurvey(db, household, form_str(data, "reason"), ctx.user.id),
+            audit=lambda application: Audit("certificate.resurvey_request", "certificate_application", application.id,
+                                            {"household": household.victim_no, "reason": application.resurvey_reason},
+                                            disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     @post("/households/{household_id:int}/certificates/victim", sync_to_thread=True)
     def household_victim(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Redirect:
-        household, disaster = _household_in_tenant(db, ctx, household_id, "certificate.issue")
-        certificate = certificates.issue_victim_certificate(
-            db, household, str(data.get("victim_text", "")), form_str(data, "location"), ctx.user.id, notes=form_str(data, "notes"),
+        household, disaster = household_in_tenant(db, ctx, household_id, "certificate.issue")
+        return save(
+            db, ctx,
+            lambda: certificates.issue_victim_certificate(
+                db, household, str(data.get("victim_text", "")), form_str(data, "location"), ctx.user.id, notes=form_str(data, "notes"),
+            ),
+            audit=lambda certificate: _issue_audit(certificate, household, disaster),
+            redirect=f"/households/{household.id}?tab=certificates",
         )
-        _audit_issue(db, ctx, certificate, household, disaster)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
 
     # ------------------------------------------------------------ one certificate
 
@@ -167,17 +175,20 @@ class CertificatePages(Controller):
     @post("/certificates/{certificate_id:int}/cancel", sync_to_thread=True)
     def certificate_cancel(self, db: Session, ctx: RequestContext, certificate_id: int, data: Form) -> Redirect:
         certificate, household, disaster = _certificate_in_tenant(db, ctx, certificate_id, "certificate.issue")
-        certificates.cancel(db, certificate, form_str(data, "reason"))
-        record(db, ctx.actor, "certificate.cancel", "certificate", certificate.number,
-               {"household": household.victim_no, "reason": certificate.cancel_reason}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/households/{household.id}?tab=certificates")
+        return save(
+            db, ctx,
+            lambda: certificates.cancel(db, certificate, form_str(data, "reason")),
+            audit=lambda _: Audit("certificate.cancel", "certificate", certificate.number,
+                                  {"household": household.victim_no, "reason": certificate.cancel_reason},
+                                  disaster_number=disaster.number),
+            redirect=f"/households/{household.id}?tab=certificates",
+        )
 
     # ------------------------------------------------------------ ledger (り災証明発行台帳)
 
     @get("/certificates", sync_to_thread=True)
     def ledger(self, db: Session, ctx: RequestContext, status: str = "", created: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         rows = certificates.ledger_rows(db, disaster, status=status or None, limit=500)
         counts = certificates.status_counts(db, disaster)
         return page("certificates/ledger.html", ctx, rows=rows, status=status, counts=counts, created=created,
@@ -185,7 +196,7 @@ class CertificatePages(Controller):
 
     @get("/certificates.csv", sync_to_thread=True)
     def ledger_csv(self, db: Session, ctx: RequestContext) -> Response:
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         rows = certificates.ledger_rows(db, disaster)
         record(db, ctx.actor, "certificate.export", "disaster", disaster.number, {"rows": len(rows), "format": "csv"}, disaster_number=disaster.number)
         db.commit()
@@ -196,7 +207,7 @@ class CertificatePages(Controller):
 
     @post("/certificates/batch", sync_to_thread=True)
     def batch_print(self, db: Session, ctx: RequestContext, data: Form) -> Response:
-        disaster = _acting_disaster(ctx, "certificate.issue")
+        disaster = acting_disaster(ctx, "certificate.issue")
         numbers = parse_numbers(form_str(data, "numbers"))
         found = {c.number: c for c in _by_numbers(db, disaster, numbers)}
         missing = [n for n in numbers if n not in found]
@@ -210,25 +221,31 @@ class CertificatePages(Controller):
 
     @post("/certificates/bulk-apply", sync_to_thread=True)
     def bulk_apply(self, db: Session, ctx: RequestContext) -> Redirect:
-        disaster = _acting_disaster(ctx, "certificate.issue")
-        count = certificates.bulk_apply(db, disaster, ctx.user.id)
-        record(db, ctx.actor, "certificate.bulk_apply", "disaster", disaster.number, {"count": count}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/certificates?created={count}")
+        disaster = acting_disaster(ctx, "certificate.issue")
+        return save(
+            db, ctx,
+            lambda: certificates.bulk_apply(db, disaster, ctx.user.id),
+            audit=lambda count: Audit("certificate.bulk_apply", "disaster", disaster.number, {"count": count},
+                                      disaster_number=disaster.number),
+            redirect=lambda count: f"/certificates?created={count}",
+        )
 
     @post("/certificates/bulk-issue", sync_to_thread=True)
     def bulk_issue(self, db: Session, ctx: RequestContext) -> Redirect:
-        disaster = _acting_disaster(ctx, "certificate.issue")
-        issued = certificates.bulk_issue(db, disaster, ctx.user.id)
-        record(db, ctx.actor, "certificate.bulk_issue", "disaster", disaster.number,
-               {"count": len(issued), "numbers": f"{issued[0].number}-{issued[-1].number}" if issued else ""}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/certificates?created={len(issued)}")
+        disaster = acting_disaster(ctx, "certificate.issue")
+        return save(
+            db, ctx,
+            lambda: certificates.bulk_issue(db, disaster, ctx.user.id),
+            audit=lambda issued: Audit("certificate.bulk_issue", "disaster", disaster.number,
+                                       {"count": len(issued), "numbers": f"{issued[0].number}-{issued[-1].number}" if issued else ""},
+                                       disaster_number=disaster.number),
+            redirect=lambda issued: f"/certificates?created={len(issued)}",
+        )
 
     @get("/certificates/summary", sync_to_thread=True)
     def summary(self, db: Session, ctx: RequestContext) -> Template:
         """Dashboard cards (loaded by HTMX): certificate status counts and survey progress."""
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         return page("certificates/_summary.html", ctx, counts=certificates.status_counts(db, disaster),
                     survey=surveys.survey_counts(db, disaster), STATUS_LABELS=certificates.STATUS_LABELS)
 
@@ -247,13 +264,15 @@ class CertificatePages(Controller):
         ctx.require("certificate.configure")
         upload = data.get("seal")
         seal = upload.file.read() if isinstance(upload, UploadFile) and upload.filename else None
-        certificates.save_issuer(
-            db, municipality.id, form_str(data, "issuer_name"), form_str(data, "mayor_name"), form_str(data, "mayor_title"),
-            seal_png=seal or None, remove_seal=form_str(data, "remove_seal") == "1",
+        return save(
+            db, ctx,
+            lambda: certificates.save_issuer(
+                db, municipality.id, form_str(data, "issuer_name"), form_str(data, "mayor_name"), form_str(data, "mayor_title"),
+                seal_png=seal or None, remove_seal=form_str(data, "remove_seal") == "1",
+            ),
+            audit=lambda _: Audit("certificate.issuer_update", "municipality", municipality.code, {"seal_uploaded": bool(seal)}),
+            redirect="/admin/issuer?saved=true",
         )
-        record(db, ctx.actor, "certificate.issuer_update", "municipality", municipality.code, {"seal_uploaded": bool(seal)})
-        db.commit()
-        return Redirect("/admin/issuer?saved=true")
 
     @get("/admin/issuer/sample.pdf", sync_to_thread=True)
     def issuer_sample(self, db: Session, ctx: RequestContext) -> Response:
@@ -268,18 +287,6 @@ class CertificatePages(Controller):
         )
         return pdf_response(render_certificate(view, _issuer(db, ctx)), "sample.pdf")
 
-    @post("/disasters/{number:str}/damage-rules", sync_to_thread=True)
-    def damage_rules(self, db: Session, ctx: RequestContext, number: str, data: Form) -> Redirect:
-        municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
-        disaster = disasters.require_disaster(db, municipality.id, number)
-        before = disaster.damage_rules_override
-        disasters.set_damage_rules_override(db, disaster, form_str(data, "damage_rules_override"), int(data.get("version") or 0))
-        record(db, ctx.actor, "disaster.damage_rules", "disaster", disaster.number,
-               {"before": before, "after": disaster.damage_rules_override}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/disasters/{disaster.number}/edit")
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -289,11 +296,11 @@ def _issuer(db: Session, ctx: RequestContext):  # noqa: ANN202
     return certificates.issuer_config(db, municipality.id, municipality.name)
 
 
-def _audit_issue(db: Session, ctx: RequestContext, certificate: Certificate, household: VictimHousehold, disaster: Disaster) -> None:
+def _issue_audit(certificate: Certificate, household: VictimHousehold, disaster: Disaster) -> Audit:
     action = "certificate.reissue" if certificate.supersedes_id else "certificate.issue"
-    record(db, ctx.actor, action, "certificate", certificate.number,
-           {"household": household.victim_no, "kind": certificate.kind, "class": certificate.damage_class,
-            "rule_version": certificate.rule_version}, disaster_number=disaster.number)
+    return Audit(action, "certificate", certificate.number,
+                 {"household": household.victim_no, "kind": certificate.kind, "class": certificate.damage_class,
+                  "rule_version": certificate.rule_version}, disaster_number=disaster.number)
 
 
 def _certificate_in_tenant(
@@ -303,7 +310,7 @@ def _certificate_in_tenant(
     certificate = certificates.get_certificate(db, municipality.id, certificate_id)
     if certificate is None:
         raise NotFoundException("指定された証明書はありません")
-    household, disaster = _household_in_tenant(db, ctx, certificate.household_id, permission)
+    household, disaster = household_in_tenant(db, ctx, certificate.household_id, permission)
     return certificate, household, disaster
 
 

@@ -22,21 +22,17 @@ from sqlmodel import Session
 from core import jobs
 from core.errors import DomainError
 from core.jobs import BackgroundJob
+from importers.fields import KINDS as KIND_SPECS
 from ledgers.registry import import_job, imports
 from ledgers.registry.models import ImportRun
 from core.audit import record
 from core.settings import Settings
 from victim_support.jobs import wake_runner
 from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.pages.common import form_bool, form_str, is_htmx, page
+from victim_support.web.common import form_bool, form_str, is_htmx, page
 
-KIND_LABELS = {
-    "residents": "住民記録（住民基本台帳）",
-    "dwellings": "家屋（固定資産課税台帳）",
-    "land": "土地（固定資産課税台帳）",
-    "tax": "個人住民税",
-    "addresses": "位置参照情報（住所）",
-}
+# The kinds the import accepts, named as importers.fields names them (one source for both).
+KIND_LABELS = {kind: KIND_SPECS[kind].ja for kind in imports.KINDS}
 STATUS_LABELS = {
     "running": "取込中",
     "succeeded": "完了",

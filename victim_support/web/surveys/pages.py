@@ -4,14 +4,12 @@ printable survey sheet, and the tablet-sized entry page for surveyors in the fie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -19,15 +17,11 @@ from core.clock import today_jst
 from ledgers.damage import SURVEYS
 from core.errors import DomainError
 from ledgers.surveys import services as surveys
-from ledgers.surveys.models import SURVEY_KIND_LABELS
-from core.audit import record
+from ledgers.surveys.models import SURVEY_KIND_LABELS, Survey
 from core.settings import Settings
-from victim_support.web.context import RequestContext, provide_context, require_acting
-from victim_support.web.pages.common import form_bool, form_date, form_str, page
-from victim_support.web.pages.ledger import _acting_disaster
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
+from victim_support.web.common import Form, Multipart, form_bool, form_date, form_str, page
+from victim_support.web.forms import Audit, save
 
 
 def photo_dir() -> Path:
@@ -67,40 +61,50 @@ class SurveyPages(Controller):
     @get("/surveys", sync_to_thread=True)
     def plan(self, db: Session, ctx: RequestContext, team: str | None = None, town: str = "", pending: bool = False,
              added: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=pending)
         return page("surveys/plan.html", ctx, disaster=disaster, rows=rows, progress=surveys.progress(db, disaster),
                     team=team, town=town, pending=pending, added=added, kind_label=surveys.kind_label)
 
     @post("/surveys/plan/build", sync_to_thread=True)
     def plan_build(self, db: Session, ctx: RequestContext) -> Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
-        added = surveys.build_plan(db, disaster, ctx.municipality.name)
-        record(db, ctx.actor, "survey.plan_build", "disaster", disaster.number, {"added": added}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/surveys?added={added}")
+        disaster = acting_disaster(ctx, "survey.write")
+        return save(
+            db, ctx,
+            lambda: surveys.build_plan(db, disaster, ctx.municipality.name),
+            audit=lambda added: Audit("survey.plan_build", "disaster", disaster.number, {"added": added},
+                                      disaster_number=disaster.number),
+            redirect=lambda added: f"/surveys?added={added}",
+        )
 
     @post("/surveys/plan/add", sync_to_thread=True)
     def plan_add(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
-        item = surveys.add_to_plan(db, disaster, form_str(data, "house_no"), form_str(data, "team"), ctx.municipality.name)
-        record(db, ctx.actor, "survey.plan_add", "dwelling", form_str(data, "house_no"), {"team": item.team}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect("/surveys?added=1")
+        disaster = acting_disaster(ctx, "survey.write")
+        house_no = form_str(data, "house_no")
+        return save(
+            db, ctx,
+            lambda: surveys.add_to_plan(db, disaster, house_no, form_str(data, "team"), ctx.municipality.name),
+            audit=lambda item: Audit("survey.plan_add", "dwelling", house_no, {"team": item.team}, disaster_number=disaster.number),
+            redirect="/surveys?added=1",
+        )
 
     @post("/surveys/plan/assign", sync_to_thread=True)
     def plan_assign(self, db: Session, ctx: RequestContext, data: Form) -> Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
+        disaster = acting_disaster(ctx, "survey.write")
         ids = [int(v) for v in _as_list(data.get("item")) if str(v).isdigit()]
-        count = surveys.assign_team(db, disaster, ids, form_str(data, "team"))
-        record(db, ctx.actor, "survey.assign", "disaster", disaster.number, {"team": form_str(data, "team"), "count": count}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect("/surveys")
+        team = form_str(data, "team")
+        return save(
+            db, ctx,
+            lambda: surveys.assign_team(db, disaster, ids, team),
+            audit=lambda count: Audit("survey.assign", "disaster", disaster.number, {"team": team, "count": count},
+                                      disaster_number=disaster.number),
+            redirect="/surveys",
+        )
 
     @get("/surveys/sheet", sync_to_thread=True)
     def sheet(self, db: Session, ctx: RequestContext, team: str | None = None, town: str = "") -> Template:
         """Printable survey sheet (調査票) of a team: one block per dwelling, with boxes to fill in."""
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=True)
         households = {r.dwelling.id: surveys.households_of_dwelling(db, disaster, r.dwelling.id) for r in rows} if len(rows) <= 300 else {}
         ruleset = surveys.ruleset_for(disaster, "ratio")
@@ -110,28 +114,36 @@ class SurveyPages(Controller):
 
     @get("/surveys/dwellings/{dwelling_id:int}", sync_to_thread=True)
     def entry(self, db: Session, ctx: RequestContext, dwelling_id: int, saved: int | None = None) -> Template:
-        disaster = _acting_disaster(ctx, "household.read")
+        disaster = acting_disaster(ctx, "household.read")
         return page("surveys/entry.html", ctx, **_entry_context(db, ctx, disaster, dwelling_id), form={}, saved=saved)
 
     @post("/surveys/dwellings/{dwelling_id:int}", sync_to_thread=True)
     def entry_save(self, db: Session, ctx: RequestContext, dwelling_id: int, data: Multipart) -> Template | Redirect:
-        disaster = _acting_disaster(ctx, "survey.write")
+        disaster = acting_disaster(ctx, "survey.write")
         context = _entry_context(db, ctx, disaster, dwelling_id)
-        try:
+
+        def record_survey() -> Survey:
             survey = surveys.record_survey(db, disaster, context["dwelling"], survey_input(data), ctx.user.id)
             for upload in _as_list(data.get("photos")):
                 if isinstance(upload, UploadFile) and upload.filename:
                     surveys.add_photo(db, survey, upload.filename, upload.file.read(), upload.content_type, photo_dir(),
                                       ctx.municipality.code, disaster.number)
-        except DomainError as error:
-            db.rollback()
+            return survey
+
+        def form_again(error: DomainError) -> Template:
             form = {k: v for k, v in data.items() if not isinstance(v, UploadFile | list)}
             return page("surveys/entry.html", ctx, error.status_code, **context, form=form, error=error, saved=None)
-        record(db, ctx.actor, "survey.create", "damage_survey", survey.id,
-               {"house_no": context["dwelling"].house_no, "kind": survey.kind, "class": survey.damage_class,
-                "rule_version": survey.rule_version, "manual": survey.manual}, disaster_number=disaster.number)
-        db.commit()
-        return Redirect(f"/surveys/dwellings/{dwelling_id}?saved={survey.id}")
+
+        return save(
+            db, ctx, record_survey,
+            audit=lambda survey: Audit(
+                "survey.create", "damage_survey", survey.id,
+                {"house_no": context["dwelling"].house_no, "kind": survey.kind, "class": survey.damage_class,
+                 "rule_version": survey.rule_version, "manual": survey.manual}, disaster_number=disaster.number,
+            ),
+            redirect=lambda survey: f"/surveys/dwellings/{dwelling_id}?saved={survey.id}",
+            form=form_again,
+        )
 
     @get("/surveys/photos/{photo_id:int}", sync_to_thread=True)
     def photo(self, db: Session, ctx: RequestContext, photo_id: int) -> Response:

@@ -1,16 +1,22 @@
-"""Helpers shared by the HTML controllers."""
+"""Helpers shared by the HTML controllers of every area."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Template
 
 from core.settings import Settings
 from victim_support.web.context import SESSION_COOKIE, RequestContext
+
+# The body of a browser form: url-encoded, or multipart when it carries files.
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 def page(name: str, ctx: RequestContext | None, status_code: int = 200, **context: Any) -> Template:  # noqa: ANN401

@@ -1,0 +1,1 @@
+"""Login (password + TOTP), logout and choosing the acting municipality and disaster."""

@@ -1,0 +1,1 @@
+"""Victim households (被災者台帳) and their members."""
