@@ -690,3 +690,27 @@ def test_a_binary_or_foreign_file_ends_as_a_failed_run_with_one_readable_line(db
     entry = db.execute(select(AuditEntry).where(AuditEntry.action == "import.residents",
                                                 AuditEntry.target_id == str(run.id))).scalars().one()
     assert '"failed"' in entry.detail
+
+
+def test_the_browser_report_guards_formula_cells(db, town, layout, tmp_path):
+    from litestar.testing import TestClient
+
+    from core.settings import Settings
+    from tests.conftest import TEST_PASSWORD, make_user
+    from tests.webclient import login
+    from tests.webclient import select as choose
+    from victim_support.app import create_app
+
+    lines = [resident_line(n) for n in range(3)]
+    lines[2] = resident_line(2, birth="=cmd|' /C calc'!A0")
+    outcome = import_file(db, town, "residents", write_cp932(tmp_path / "evil.csv", lines), layout)
+    admin = make_user(db, town, "municipality_admin")
+    app = create_app(Settings(database_url=str(db.get_bind().url.render_as_string(hide_password=False))), db.get_bind())
+    with TestClient(app) as client:
+        login(client, admin.username, TEST_PASSWORD)
+        choose(client, town.code)
+        report = client.get(f"/admin/imports/{outcome.run_id}/report.csv")
+    assert report.status_code == 200 and report.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert rows[0] == ["行", "項目", "値", "理由", "重要度"]
+    assert [row[2] for row in rows[1:] if row[1] == "birth_date"] == ["'=cmd|' /C calc'!A0"]

@@ -71,3 +71,15 @@ def test_a_forbidden_import_is_caught(tmp_path):
         "importers/bad.py:2 imports ledgers (importers may import only core, importers)"
     ]
     assert violations("core", tmp_path) == []
+
+
+def test_today_comes_from_the_project_clock():
+    # date.today() is the server's local date; the ledgers use Japan's (core.clock.today_jst).
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in LAYERS
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "date.today()" in line or "datetime.now()" in line
+    ]
+    assert offenders == []

@@ -4,7 +4,6 @@ print, bulk application/issuance, the household's 罹災証明 tab and the issue
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -17,6 +16,7 @@ from sqlmodel import Session
 from ledgers.certificates import services as certificates
 from ledgers.certificates.models import Certificate
 from ledgers.disasters.models import Disaster
+from core.clock import today_jst
 from core.errors import DomainError
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold
@@ -281,8 +281,8 @@ class CertificatePages(Controller):
         municipality = require_acting(ctx)
         ctx.require("certificate.configure")
         view = CertificateView(
-            number="見本", issued_on=date.today(), head_name="見本　花子", head_address=f"{municipality.name}見本町一丁目1番1号",
-            dwelling_location=f"{municipality.name}見本町一丁目1番1号", disaster_name="見本地震", disaster_date=date.today(),
+            number="見本", issued_on=today_jst(), head_name="見本　花子", head_address=f"{municipality.name}見本町一丁目1番1号",
+            dwelling_location=f"{municipality.name}見本町一丁目1番1号", disaster_name="見本地震", disaster_date=today_jst(),
             damage_class="half",
         )
         return pdf_response(render_certificate(view, _issuer(db, ctx)), "sample.pdf")

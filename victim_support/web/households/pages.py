@@ -3,7 +3,6 @@ hand, the household page, its members and consents to provision."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ledgers.disasters.models import Disaster
+from core.clock import today_jst
 from core.errors import DomainError, StaleEdit
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
@@ -123,7 +123,7 @@ class HouseholdPages(Controller):
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         return save(
             db, ctx,
-            lambda: households.withdraw_consent(db, household, consent_id, date.today()),
+            lambda: households.withdraw_consent(db, household, consent_id, today_jst()),
             audit=lambda consent: Audit("consent.withdraw", "provision_consent", consent.id, {"household": household.victim_no},
                                         disaster_number=disaster.number),
             redirect=f"/households/{household.id}?tab=consents",

@@ -3,9 +3,7 @@ from any instance, run an interrupted one again, read the report."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +23,7 @@ from core.jobs import BackgroundJob
 from importers.fields import KINDS as KIND_SPECS
 from ledgers.registry import import_job, imports
 from ledgers.registry.models import ImportRun
+from core.csvfile import csv_bytes
 from core.audit import record
 from core.settings import Settings
 from victim_support.jobs import wake_runner
@@ -218,15 +217,12 @@ class ImportPages(Controller):
     def report(self, db: Session, ctx: RequestContext, run_id: int) -> Response:
         ctx.require("registry.import")
         run = _run_in_tenant(db, ctx, run_id)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["行", "項目", "値", "理由", "重要度"])
-        for issue in imports.issues_of(db, run.municipality_id, run_id):
-            writer.writerow([issue.line_no, issue.field, issue.value, issue.reason,
-                             "誤り" if issue.severity == "error" else "注意"])
-        # UTF-8 with BOM: opens correctly in Excel on a municipal PC
+        rows = (
+            (issue.line_no, issue.field, issue.value, issue.reason, "誤り" if issue.severity == "error" else "注意")
+            for issue in imports.issues_of(db, run.municipality_id, run_id)
+        )
         return Response(
-            ("\ufeff" + out.getvalue()).encode("utf-8"),
+            csv_bytes(["行", "項目", "値", "理由", "重要度"], rows),  # UTF-8 with BOM, formula cells guarded
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="import-{run_id}-report.csv"'},
         )
