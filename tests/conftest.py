@@ -159,7 +159,9 @@ def app(database_url, engine):
     from victim_support.app import create_app
     from core.settings import Settings
 
-    return create_app(Settings(database_url=database_url), engine)
+    # Every test client logs in from the one address "testclient": no address throttling here
+    # (tests/test_web.py tests it on an app of its own).
+    return create_app(Settings(database_url=database_url, address_failure_threshold=1_000_000), engine)
 
 
 @pytest.fixture

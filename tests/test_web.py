@@ -409,3 +409,83 @@ def test_no_template_has_an_inline_script():
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=", re.IGNORECASE)
     offenders = [str(p.relative_to(templates)) for p in templates.rglob("*.html") if inline.search(p.read_text())]
     assert offenders == []
+
+
+def test_the_second_factor_cannot_be_guessed_by_re_entering_the_password(client, db, app):
+    # Before: the correct password reset the failure count, so an attacker who knew the password
+    # re-entered it after every 4 wrong codes and never reached the lockout.
+    import pyotp
+
+    municipality = make_municipality(db)
+    admin = make_user(db, municipality, "municipality_admin")
+    secret = pyotp.random_base32()
+    admin.totp_secret, admin.totp_enabled = secret, True
+    db.add(admin)
+    db.commit()
+    settings: Settings = app.state.settings
+    wrong_code = f"{(int(pyotp.TOTP(secret).now()) + 500000) % 1000000:06d}"
+    answers = []
+    for _ in range(settings.lockout_threshold):
+        page = client.get("/login")
+        client.post("/login", data={"username": admin.username, "password": TEST_PASSWORD, "_csrf": csrf_of(page.text)})
+        form = client.get("/login/totp")
+        if form.status_code != 200 or "code" not in form.text:
+            break
+        answers.append(client.post("/login/totp", data={"code": wrong_code, "_csrf": csrf_of(form.text)}).status_code)
+    assert answers == [401] * settings.lockout_threshold
+    db.refresh(admin)
+    assert admin.locked_until is not None  # locked after the threshold, although every password was right
+    # and now even the password with a correct code gets in nowhere
+    response = login(client, admin.username, TEST_PASSWORD, totp_secret=secret)
+    assert response.status_code == 401
+    assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_a_client_address_guessing_across_accounts_is_blocked(db, database_url, engine):
+    from sqlalchemy import delete
+
+    from core.accounts import LoginThrottle, User
+    from victim_support.app import create_app
+
+    app = create_app(Settings(database_url=database_url, address_failure_threshold=3), engine)
+    municipality = make_municipality(db)
+    user = make_user(db, municipality, "staff")
+    db.execute(delete(LoginThrottle).where(LoginThrottle.address == "testclient"))
+    db.commit()
+    try:
+        with TestClient(app) as client:
+            for n in range(3):
+                assert login(client, f"guess-{n}-{user.username}", "wrong-password-1").status_code == 401
+            blocked = login(client, user.username, TEST_PASSWORD)  # the right password, from that address
+            assert blocked.status_code == 401
+            db.rollback()
+            assert db.get(User, user.id).locked_until is None  # the account itself is not locked
+            db.execute(delete(LoginThrottle).where(LoginThrottle.address == "testclient"))
+            db.commit()
+            assert login(client, user.username, TEST_PASSWORD).status_code == 302
+    finally:
+        db.execute(delete(LoginThrottle).where(LoginThrottle.address == "testclient"))
+        db.commit()
+
+
+def test_large_bodies_are_read_only_for_a_logged_in_session(client, db, tmp_path, monkeypatch):
+    # Before: uploads accepted bodies of up to 4 GiB before login (read in full by the CSRF check).
+    monkeypatch.setenv("VS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    big = b"x" * (2 * 1024 * 1024)
+    page = client.get("/login")
+    anonymous = client.post("/admin/imports/", data={"_csrf": csrf_of(page.text), "kind": "residents"},
+                            files={"file": ("big.csv", big, "text/csv")}, follow_redirects=False)
+    assert anonymous.status_code == 413 and "ログインしてから" in anonymous.text  # refused before reading it
+    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())
+    small = client.post("/admin/imports/", data={"_csrf": csrf_of(page.text), "kind": "residents"},
+                        files={"file": ("small.csv", b"x" * 1000, "text/csv")}, follow_redirects=False)
+    assert small.status_code in (302, 401, 403)  # refused by the page's own checks, not by size
+    municipality = make_municipality(db)
+    admin = make_user(db, municipality, "municipality_admin")
+    login(client, admin.username, TEST_PASSWORD)
+    choose(client, municipality.code)
+    form = client.get("/admin/imports/")
+    logged_in = client.post("/admin/imports/", data={"_csrf": csrf_of(form.text), "kind": "residents",
+                                                     "layout": "chukan-residents", "on_error": "abort"},
+                            files={"file": ("big.csv", big, "text/csv")}, follow_redirects=False)
+    assert logged_in.status_code in (302, 303), logged_in.text[:300]  # read and queued

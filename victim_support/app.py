@@ -6,11 +6,13 @@ from pathlib import Path
 
 import logging
 
+import anyio
+
 from litestar import Litestar, Request
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import ClientException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
@@ -26,6 +28,40 @@ from victim_support.web.errors import EXCEPTION_HANDLERS
 from victim_support.web.headers import add_security_headers
 from victim_support.web.server import on_startup
 from victim_support.web.templating import configure_environment
+
+
+# Bodies larger than this are read only for a logged-in session (an upload of a register file);
+# before login nobody can make the server read gigabytes.
+PRE_LOGIN_BODY_LIMIT = 1024 * 1024
+
+
+def _logged_in(engine: Engine, settings: Settings, raw: str | None) -> bool:
+    from sqlmodel import Session
+
+    from victim_support.accounts.services import load_session
+
+    with Session(engine.execution_options(sqlite_begin="DEFERRED")) as session:
+        row = load_session(session, settings, raw)
+        return row is not None and row.user_id is not None and not row.mfa_pending
+
+
+async def check_body_size(request: Request) -> None:
+    if request.method not in UNSAFE_METHODS:
+        return
+    length = request.headers.get("content-length")
+    large = request.headers.get("transfer-encoding", "").lower() == "chunked" or (
+        length is not None and (not length.isdigit() or int(length) > PRE_LOGIN_BODY_LIMIT)
+    )
+    if not large or request.url.path.startswith("/api/"):  # the API authenticates by token first
+        return
+    state = request.app.state
+    if not await anyio.to_thread.run_sync(_logged_in, state.engine, state.settings, request.cookies.get(SESSION_COOKIE)):
+        raise ClientException("大きなファイルはログインしてから送信してください", status_code=413)
+
+
+async def check_request(request: Request) -> None:
+    await check_body_size(request)
+    await check_csrf(request)
 
 
 async def check_csrf(request: Request) -> None:
@@ -68,7 +104,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             create_static_files_router(path="/static", directories=[settings.static_dir or asset_dir("static")], include_in_schema=False),
         ],
         dependencies={"db": Provide(provide_db)},
-        before_request=check_csrf,
+        before_request=check_request,
         before_send=[add_security_headers],
         on_startup=[on_startup, start_runner],
         on_shutdown=[stop_runner],

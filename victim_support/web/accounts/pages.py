@@ -30,7 +30,9 @@ def _login_page(request: Request, error: str | None = None, status_code: int = 2
     cookies = []
     if not cookie:
         cookie = security.new_token()
-        cookies.append(Cookie(key=PRE_SESSION_COOKIE, value=cookie, path="/", httponly=True, samesite="lax"))
+        settings: Settings = request.app.state.settings
+        cookies.append(Cookie(key=PRE_SESSION_COOKIE, value=cookie, path="/", httponly=True, samesite="lax",
+                              secure=settings.secure_cookies))
     response = page(
         "login.html",
         None,
@@ -69,10 +71,17 @@ class AuthPages(Controller):
     def login(self, request: Request, db: Session, data: Form) -> Template | Redirect:
         settings: Settings = request.app.state.settings
         username = form_str(data, "username")
-        result = accounts.authenticate(db, settings, username, str(data.get("password", "")))
         ip = request.client.host if request.client else ""
+        if accounts.address_blocked(db, ip):
+            # too many failures from this address (any accounts): refused without checking, same answer
+            security.verify_password(None, str(data.get("password", "")))  # same work: no timing oracle
+            record(db, Actor(None, username[:80]), "auth.address_blocked", "user", username[:60], {"ip": ip})
+            db.commit()
+            return _login_page(request, accounts.GENERIC_LOGIN_ERROR, 401, username)
+        result = accounts.authenticate(db, settings, username, str(data.get("password", "")))
         if result.user is None:
             user = accounts.find_user(db, username)
+            accounts.register_address_failure(db, settings, ip)
             record(db, Actor(user.id if user else None, username[:80]), "auth.login_failed", "user", username[:60], {"ip": ip})
             db.commit()
             return _login_page(request, result.error, 401, username)
@@ -118,7 +127,9 @@ class AuthPages(Controller):
         if not accounts.is_locked(user) and user.totp_secret:
             step = security.totp_accept(user.totp_secret, form_str(data, "code"), user.totp_last_step)
         if step is None:
-            accounts.register_failure(db, settings, user)
+            # counted on their own (a correct password does not reset them), and per client address
+            accounts.register_second_factor_failure(db, settings, user)
+            accounts.register_address_failure(db, settings, request.client.host if request.client else "")
             record(db, context.actor, "auth.totp_failed", "user", user.id)
             locked = accounts.is_locked(user)
             if locked:
@@ -135,7 +146,7 @@ class AuthPages(Controller):
         user.totp_last_step = step
         user.failed_logins = 0
         user.first_failed_at = None
-        db.add(user)
+        accounts.second_factor_passed(db, user)
         row = context.browser_session
         row.mfa_pending = False
         raw = accounts.rotate_session(db, row)  # new id once fully authenticated
