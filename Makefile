@@ -42,6 +42,7 @@ browser:
 
 test: install-test browser
 	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -q
 
 clean:

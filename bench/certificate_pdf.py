@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledgers.certificates import (  # noqa: E402
+from importers.synthetic_city import CITY_NAME, PREFECTURE, generate_city
+from ledgers.certificates import (
     DAMAGE_CLASSES,
     CertificateView,
     IssuerConfig,
@@ -30,7 +31,6 @@ from ledgers.certificates import (  # noqa: E402
     render_certificate,
     sample_seal_png,
 )
-from importers.synthetic_city import CITY_NAME, PREFECTURE, generate_city  # noqa: E402
 
 DISASTER_DATE = date(2026, 11, 20)
 
@@ -107,7 +107,10 @@ def main() -> None:
             args.out.write_bytes(render_batch(chunks[0], issuer))
     elapsed = time.perf_counter() - t
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+        f"Python {platform.python_version()}"
+    )
     print(f"single certificate: first {first_ms:.0f} ms (font load), then {single_ms:.1f} ms, {len(single):,} bytes")
     print(
         f"batch: {args.pages} pages in {len(chunks)} PDF(s), {args.workers} worker(s): {elapsed:.2f} s, "

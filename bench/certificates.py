@@ -42,25 +42,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text
+from sqlmodel import Session
 
-from ledgers.certificates import render_batch  # noqa: E402
-from ledgers.certificates import services as certificates  # noqa: E402
-from ledgers.certificates.pdf import sample_seal_png  # noqa: E402
-from ledgers.damage import classify_ratio, rules_for  # noqa: E402
-from importers.synthetic_city import generate_city  # noqa: E402
-from ledgers.disasters.models import Disaster  # noqa: E402
-from ledgers.disasters.services import DisasterInput, add_disaster  # noqa: E402
-from ledgers.households.models import VictimHousehold, VictimMember  # noqa: E402
-from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident  # noqa: E402
-from ledgers.surveys.models import Survey  # noqa: E402
 from core.addresses import address_key
-from core.text import kana_key, name_key  # noqa: E402
-from victim_support.accounts import services as accounts  # noqa: E402
-from victim_support.db import make_engine  # noqa: E402
-from victim_support.migrate import upgrade  # noqa: E402
-from core.tenancy import add_municipality  # noqa: E402
+from core.tenancy import add_municipality
+from core.text import kana_key, name_key
+from importers.synthetic_city import generate_city
+from ledgers.certificates import render_batch
+from ledgers.certificates import services as certificates
+from ledgers.certificates.pdf import sample_seal_png
+from ledgers.damage import classify_ratio, rules_for
+from ledgers.disasters.models import Disaster
+from ledgers.disasters.services import DisasterInput, add_disaster
+from ledgers.households.models import VictimHousehold, VictimMember
+from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident
+from ledgers.surveys.models import Survey
+from victim_support.accounts import services as accounts
+from victim_support.db import make_engine
+from victim_support.migrate import upgrade
 
 PASSWORD = "bench-password-42"
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -83,30 +83,78 @@ def new_database(kind: str, admin_url: str) -> tuple[str, callable]:
     return admin_url.rsplit("/", 1)[0] + "/" + name, drop
 
 
-def load_town(engine, households_wanted: int):  # noqa: ANN001
+def load_town(engine, households_wanted: int):
     """Register, dwellings, occupancy, a user; bulk inserts (setup, not timed)."""
     city = generate_city(int(households_wanted * 2.9) + 50, seed=11)
     with Session(engine) as db:
         municipality = add_municipality(db, "992011", "見本市", "架空県")
         db.commit()
         mid = municipality.id
-        db.execute(insert(RegisteredHousehold), [
-            {"municipality_id": mid, "household_no": h["household_no"], "address": h["address"], "address_key": address_key(h["address"]),
-             "postal_code": h.get("postal_code") or "", "householder_name": h["householder_name"]} for h in city.households])
-        db.execute(insert(Resident), [
-            {"municipality_id": mid, "atena_no": r["atena_no"], "household_no": r["household_no"], "name": r["name"],
-             "name_kana": r["name_kana"], "name_key": name_key(r["name"]), "kana_key": kana_key(r["name_kana"]),
-             "birth_date": r["birth_date"], "birth_date_raw": r["birth_date_raw"], "sex": r["sex"], "relationship": r["relationship"],
-             "is_householder": r["is_householder"], "address": r["address"], "address_key": address_key(r["address"]),
-             "status": r["status"], "extra": {}} for r in city.residents])
-        db.execute(insert(Dwelling), [
-            {"municipality_id": mid, "house_no": d["house_no"], "location": d["location"], "location_key": address_key(d["location"]),
-             "structure": d["structure"], "floors": d["floors"], "floor_area": d["floor_area"], "owner_atena_no": d["owner_atena_no"] or "",
-             "co_owner_atena_nos": [], "extra": {}} for d in city.dwellings])
+        db.execute(
+            insert(RegisteredHousehold),
+            [
+                {
+                    "municipality_id": mid,
+                    "household_no": h["household_no"],
+                    "address": h["address"],
+                    "address_key": address_key(h["address"]),
+                    "postal_code": h.get("postal_code") or "",
+                    "householder_name": h["householder_name"],
+                }
+                for h in city.households
+            ],
+        )
+        db.execute(
+            insert(Resident),
+            [
+                {
+                    "municipality_id": mid,
+                    "atena_no": r["atena_no"],
+                    "household_no": r["household_no"],
+                    "name": r["name"],
+                    "name_kana": r["name_kana"],
+                    "name_key": name_key(r["name"]),
+                    "kana_key": kana_key(r["name_kana"]),
+                    "birth_date": r["birth_date"],
+                    "birth_date_raw": r["birth_date_raw"],
+                    "sex": r["sex"],
+                    "relationship": r["relationship"],
+                    "is_householder": r["is_householder"],
+                    "address": r["address"],
+                    "address_key": address_key(r["address"]),
+                    "status": r["status"],
+                    "extra": {},
+                }
+                for r in city.residents
+            ],
+        )
+        db.execute(
+            insert(Dwelling),
+            [
+                {
+                    "municipality_id": mid,
+                    "house_no": d["house_no"],
+                    "location": d["location"],
+                    "location_key": address_key(d["location"]),
+                    "structure": d["structure"],
+                    "floors": d["floors"],
+                    "floor_area": d["floor_area"],
+                    "owner_atena_no": d["owner_atena_no"] or "",
+                    "co_owner_atena_nos": [],
+                    "extra": {},
+                }
+                for d in city.dwellings
+            ],
+        )
         ids = dict(db.execute(select(Dwelling.house_no, Dwelling.id).where(Dwelling.municipality_id == mid)).all())
-        db.execute(insert(Occupancy), [
-            {"municipality_id": mid, "household_no": no, "dwelling_id": ids[d["house_no"]], "source": "bench"}
-            for d in city.dwellings for no in d["household_nos"]])
+        db.execute(
+            insert(Occupancy),
+            [
+                {"municipality_id": mid, "household_no": no, "dwelling_id": ids[d["house_no"]], "source": "bench"}
+                for d in city.dwellings
+                for no in d["household_nos"]
+            ],
+        )
         user = accounts.create_user(db, "bench-staff", PASSWORD, "試験 職員", municipality)
         accounts.add_grant(db, user, "staff", municipality)
         certificates.save_issuer(db, mid, "見本市", "見本　太郎", seal_png=sample_seal_png(240))
@@ -114,13 +162,17 @@ def load_town(engine, households_wanted: int):  # noqa: ANN001
     return mid, city, ids
 
 
-def make_disaster_with_households(engine, mid, city, dwelling_ids, number, count):  # noqa: ANN001
+def make_disaster_with_households(engine, mid, city, dwelling_ids, number, count):
     """A disaster whose first ``count`` 世帯 are victim households, every dwelling surveyed."""
     members = {}
     for r in city.residents:
         members.setdefault(r["household_no"], []).append(r)
     with Session(engine) as db:
-        disaster = add_disaster(db, mid, DisasterInput(name="令和8年見本地震", kind="earthquake", occurred_on=date(2026, 11, 20), number=number))
+        disaster = add_disaster(
+            db,
+            mid,
+            DisasterInput(name="令和8年見本地震", kind="earthquake", occurred_on=date(2026, 11, 20), number=number),
+        )
         db.commit()
         chosen = [h for h in city.households if h["household_no"] in members][:count]
         dwellings_of = {}
@@ -130,44 +182,100 @@ def make_disaster_with_households(engine, mid, city, dwelling_ids, number, count
         rows = []
         for i, h in enumerate(chosen, start=1):
             head = next((r for r in members[h["household_no"]] if r["is_householder"]), members[h["household_no"]][0])
-            rows.append({
-                "municipality_id": mid, "disaster_id": disaster.id, "victim_no": i, "source_household_no": h["household_no"],
-                "status": "registered", "head_name": head["name"], "head_kana": head["name_kana"], "address": h["address"],
-                "address_key": address_key(h["address"]), "residence": "", "contact_phone": "", "contact_address": "", "notes": "",
-                "basic_snapshot": {"source": "resident_register", "household_no": h["household_no"],
-                                   "dwellings": [{"house_no": d["house_no"], "location": d["location"]} for d in dwellings_of.get(h["household_no"], [])]},
-            })
+            rows.append(
+                {
+                    "municipality_id": mid,
+                    "disaster_id": disaster.id,
+                    "victim_no": i,
+                    "source_household_no": h["household_no"],
+                    "status": "registered",
+                    "head_name": head["name"],
+                    "head_kana": head["name_kana"],
+                    "address": h["address"],
+                    "address_key": address_key(h["address"]),
+                    "residence": "",
+                    "contact_phone": "",
+                    "contact_address": "",
+                    "notes": "",
+                    "basic_snapshot": {
+                        "source": "resident_register",
+                        "household_no": h["household_no"],
+                        "dwellings": [
+                            {"house_no": d["house_no"], "location": d["location"]}
+                            for d in dwellings_of.get(h["household_no"], [])
+                        ],
+                    },
+                }
+            )
         db.execute(insert(VictimHousehold), rows)
         db.execute(text("UPDATE disaster SET last_victim_no = :n WHERE id = :id"), {"n": len(rows), "id": disaster.id})
-        hids = dict(db.execute(select(VictimHousehold.source_household_no, VictimHousehold.id).where(VictimHousehold.disaster_id == disaster.id)).all())
-        db.execute(insert(VictimMember), [
-            {"household_id": hids[h["household_no"]], "municipality_id": mid, "atena_no": r["atena_no"], "name": r["name"],
-             "name_kana": r["name_kana"], "name_key": name_key(r["name"]), "kana_key": kana_key(r["name_kana"]),
-             "is_householder": r["is_householder"], "address": r["address"], "basic_snapshot": {}, "sort_order": k}
-            for h in chosen for k, r in enumerate(members[h["household_no"]])])
+        hids = dict(
+            db.execute(
+                select(VictimHousehold.source_household_no, VictimHousehold.id).where(
+                    VictimHousehold.disaster_id == disaster.id
+                )
+            ).all()
+        )
+        db.execute(
+            insert(VictimMember),
+            [
+                {
+                    "household_id": hids[h["household_no"]],
+                    "municipality_id": mid,
+                    "atena_no": r["atena_no"],
+                    "name": r["name"],
+                    "name_kana": r["name_kana"],
+                    "name_key": name_key(r["name"]),
+                    "kana_key": kana_key(r["name_kana"]),
+                    "is_householder": r["is_householder"],
+                    "address": r["address"],
+                    "basic_snapshot": {},
+                    "sort_order": k,
+                }
+                for h in chosen
+                for k, r in enumerate(members[h["household_no"]])
+            ],
+        )
         ruleset = rules_for(date(2026, 11, 20))
         surveyed = {d["house_no"] for h in chosen for d in dwellings_of.get(h["household_no"], [])}
         surveys = []
         for k, house_no in enumerate(sorted(surveyed)):
             judged = classify_ratio(ruleset, (k * 7) % 61)
-            surveys.append({
-                "municipality_id": mid, "disaster_id": disaster.id, "dwelling_id": dwelling_ids[house_no], "kind": "first",
-                "surveyed_on": date(2026, 11, 22), "surveyors": "調査 一郎", "team": "第1班", "basis": "ratio",
-                "inputs": {"ratio": str((k * 7) % 61)}, "damage_class": judged.damage_class, "damage_label": judged.label,
-                "rule_version": judged.rule_version, "judgement": judged.to_dict(), "flood_class": "", "manual": False,
-                "manual_reason": "", "notes": "",
-            })
+            surveys.append(
+                {
+                    "municipality_id": mid,
+                    "disaster_id": disaster.id,
+                    "dwelling_id": dwelling_ids[house_no],
+                    "kind": "first",
+                    "surveyed_on": date(2026, 11, 22),
+                    "surveyors": "調査 一郎",
+                    "team": "第1班",
+                    "basis": "ratio",
+                    "inputs": {"ratio": str((k * 7) % 61)},
+                    "damage_class": judged.damage_class,
+                    "damage_label": judged.label,
+                    "rule_version": judged.rule_version,
+                    "judgement": judged.to_dict(),
+                    "flood_class": "",
+                    "manual": False,
+                    "manual_reason": "",
+                    "notes": "",
+                }
+            )
         db.execute(insert(Survey), surveys)
         db.commit()
-        return disaster.id, [(hids[h["household_no"]], next(r for r in members[h["household_no"]] if r["is_householder"] or True)) for h in chosen]
+        return disaster.id, [
+            (hids[h["household_no"]], next(r for r in members[h["household_no"]] if r["is_householder"] or True))
+            for h in chosen
+        ]
 
 
-def _render(args):  # noqa: ANN001, ANN202
+def _render(args):
     views, issuer = args
     return len(render_batch(views, issuer))
 
 
-def bench_bulk(engine, mid, disaster_id, workers: int, batch: int) -> dict:  # noqa: ANN001
+def bench_bulk(engine, mid, disaster_id, workers: int, batch: int) -> dict:
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as db:
         disaster = db.get(Disaster, disaster_id)
@@ -178,14 +286,22 @@ def bench_bulk(engine, mid, disaster_id, workers: int, batch: int) -> dict:  # n
         issuer = certificates.issuer_config(db, mid, "見本市")
         views = [certificates.certificate_view(db, c, disaster) for c in issued]
     t_views = time.perf_counter() - started
-    chunks = [(views[i:i + batch], issuer) for i in range(0, len(views), batch)]
+    chunks = [(views[i : i + batch], issuer) for i in range(0, len(views), batch)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         sizes = list(pool.map(_render, chunks))
     total = time.perf_counter() - started
     numbers = [c.number for c in issued]
     assert numbers == list(range(1, len(issued) + 1)), "numbers are not gapless"
-    return {"applied": applied, "issued": len(issued), "db_seconds": t_issue, "views_seconds": t_views - t_issue,
-            "pdf_seconds": total - t_views, "total_seconds": total, "pdf_bytes": sum(sizes), "pdfs": len(sizes)}
+    return {
+        "applied": applied,
+        "issued": len(issued),
+        "db_seconds": t_issue,
+        "views_seconds": t_views - t_issue,
+        "pdf_seconds": total - t_views,
+        "total_seconds": total,
+        "pdf_bytes": sum(sizes),
+        "pdfs": len(sizes),
+    }
 
 
 def _free_port() -> int:
@@ -194,16 +310,41 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bench_counters(database_url: str, code: str, number: str, targets, counters: int, rounds: int, app_workers: int,  # noqa: ANN001
-                   think: float = 0.0) -> dict:
+def bench_counters(
+    database_url: str,
+    code: str,
+    number: str,
+    targets,
+    counters: int,
+    rounds: int,
+    app_workers: int,
+    think: float = 0.0,
+) -> dict:
     import httpx
 
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     log = open(Path(tempfile.mkdtemp()) / "server.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "victim_support.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(app_workers), "--log-level", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "victim_support.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(app_workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -216,7 +357,10 @@ def bench_counters(database_url: str, code: str, number: str, targets, counters:
         def client() -> httpx.Client:
             c = httpx.Client(base_url=base, timeout=30)
             page = c.get("/login")
-            c.post("/login", data={"username": "bench-staff", "password": PASSWORD, "_csrf": CSRF.search(page.text).group(1)})
+            c.post(
+                "/login",
+                data={"username": "bench-staff", "password": PASSWORD, "_csrf": CSRF.search(page.text).group(1)},
+            )
             page = c.get("/select")
             c.post("/select", data={"municipality": code, "disaster": number, "_csrf": CSRF.search(page.text).group(1)})
             return c
@@ -241,7 +385,11 @@ def bench_counters(database_url: str, code: str, number: str, targets, counters:
                 t1 = time.perf_counter()
                 opened = c.get(f"/counter/{household_id}")
                 t2 = time.perf_counter()
-                issued = c.post(f"/counter/{household_id}/issue", data={"_csrf": CSRF.search(opened.text).group(1)}, follow_redirects=True)
+                issued = c.post(
+                    f"/counter/{household_id}/issue",
+                    data={"_csrf": CSRF.search(opened.text).group(1)},
+                    follow_redirects=True,
+                )
                 href = re.search(r'id="print-link" href="([^"]+)"', issued.text).group(1)
                 t3 = time.perf_counter()
                 pdf = c.get(href)
@@ -268,8 +416,12 @@ def bench_counters(database_url: str, code: str, number: str, targets, counters:
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
     return {
-        "issuances": len(timings), "wall_seconds": wall, "per_hour": len(timings) / wall * 3600,
-        "p50_ms": pct(timings, 50), "p95_ms": pct(timings, 95), "max_ms": max(timings) * 1000,
+        "issuances": len(timings),
+        "wall_seconds": wall,
+        "per_hour": len(timings) / wall * 3600,
+        "p50_ms": pct(timings, 50),
+        "p95_ms": pct(timings, 95),
+        "max_ms": max(timings) * 1000,
         "mean_ms": statistics.mean(timings) * 1000,
         "steps_p95_ms": {k: pct(v, 95) for k, v in steps.items()},
     }
@@ -278,17 +430,27 @@ def bench_counters(database_url: str, code: str, number: str, targets, counters:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--postgres", default=os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="processes rendering PDFs")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--counters", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--counter-households", type=int, default=5_000,
-                        help="victim households in the counters' disaster (the people served are drawn from it at random)")
+    parser.add_argument(
+        "--counter-households",
+        type=int,
+        default=5_000,
+        help="victim households in the counters' disaster (the people served are drawn from it at random)",
+    )
     parser.add_argument("--app-workers", type=int, default=2)
-    parser.add_argument("--think", type=float, default=0.0,
-                        help="mean seconds a counter spends with a person between issuances (0 = back-to-back, saturating)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a counter spends with a person between issuances (0 = back-to-back, saturating)",
+    )
     parser.add_argument("--skip-bulk", action="store_true")
     parser.add_argument("--skip-counter", action="store_true")
     args = parser.parse_args()
@@ -302,24 +464,40 @@ def main() -> None:
         counter_households = max(args.counter_households, n)
         needed = max(args.households, counter_households) + n
         mid, city, dwelling_ids = load_town(engine, needed)
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {args.database}")
-        print(f"town: {len(city.residents):,} residents, {len(city.households):,} 世帯, {len(city.dwellings):,} 家屋 "
-              f"(setup {time.perf_counter() - t0:.1f} s, not timed)")
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {args.database}"
+        )
+        print(
+            f"town: {len(city.residents):,} residents, {len(city.households):,} 世帯, {len(city.dwellings):,} 家屋 "
+            f"(setup {time.perf_counter() - t0:.1f} s, not timed)"
+        )
         if not args.skip_bulk:
             disaster_id, _ = make_disaster_with_households(engine, mid, city, dwelling_ids, "2026-01", args.households)
             result = bench_bulk(engine, mid, disaster_id, args.workers, args.batch)
-            print(f"bulk: {result['issued']:,} certificates (applied {result['applied']:,}): issue {result['db_seconds']:.1f} s, "
-                  f"views {result['views_seconds']:.1f} s, PDFs {result['pdf_seconds']:.1f} s ({result['pdfs']} PDFs, "
-                  f"{result['pdf_bytes'] / 1e6:.1f} MB, {args.workers} processes); total {result['total_seconds']:.1f} s")
+            print(
+                f"bulk: {result['issued']:,} certificates (applied {result['applied']:,}): "
+                f"issue {result['db_seconds']:.1f} s, "
+                f"views {result['views_seconds']:.1f} s, PDFs {result['pdf_seconds']:.1f} s ({result['pdfs']} PDFs, "
+                f"{result['pdf_bytes'] / 1e6:.1f} MB, {args.workers} processes); total {result['total_seconds']:.1f} s"
+            )
         if not args.skip_counter:
-            disaster_id, households = make_disaster_with_households(engine, mid, city, dwelling_ids, "2026-02", counter_households)
+            disaster_id, households = make_disaster_with_households(
+                engine, mid, city, dwelling_ids, "2026-02", counter_households
+            )
             targets = random.Random(7).sample(households, n)  # anyone of the disaster may come to the counter
-            result = bench_counters(url, "992011", "2026-02", targets, args.counters, args.rounds, args.app_workers, args.think)
-            print(f"counter: disaster of {counter_households:,} households, "
-                  f"{args.counters} concurrent counters x {args.rounds} = {result['issuances']} issuances "
-                  f"(find + open + issue + PDF), think {args.think:g} s, app workers {args.app_workers}: p50 {result['p50_ms']:.0f} ms, "
-                  f"p95 {result['p95_ms']:.0f} ms, max {result['max_ms']:.0f} ms; {result['per_hour']:,.0f} issuances/hour; "
-                  f"p95 per step (ms) {', '.join(f'{k} {v:.0f}' for k, v in result['steps_p95_ms'].items())}")
+            result = bench_counters(
+                url, "992011", "2026-02", targets, args.counters, args.rounds, args.app_workers, args.think
+            )
+            print(
+                f"counter: disaster of {counter_households:,} households, "
+                f"{args.counters} concurrent counters x {args.rounds} = {result['issuances']} issuances "
+                f"(find + open + issue + PDF), think {args.think:g} s, app workers {args.app_workers}: "
+                f"p50 {result['p50_ms']:.0f} ms, "
+                f"p95 {result['p95_ms']:.0f} ms, max {result['max_ms']:.0f} ms; "
+                f"{result['per_hour']:,.0f} issuances/hour; "
+                f"p95 per step (ms) {', '.join(f'{k} {v:.0f}' for k, v in result['steps_p95_ms'].items())}"
+            )
         engine.dispose()
     finally:
         drop()

@@ -74,7 +74,9 @@ def new_database(backend: str) -> str:
         from sqlalchemy import create_engine, text
 
         name = f"vs_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            PG_ADMIN.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
@@ -82,8 +84,8 @@ def new_database(backend: str) -> str:
     upgrade(url)
     from sqlmodel import Session
 
-    from victim_support.db import make_engine
     from core.tenancy import add_municipality
+    from victim_support.db import make_engine
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -113,16 +115,22 @@ def drop_database(backend: str, url: str) -> None:
 def child_import(url: str, path: str) -> dict:
     from sqlmodel import Session
 
+    from core.tenancy import get_by_code
     from importers.layout import load_preset
     from ledgers.registry.imports import import_file
     from victim_support.db import make_engine
-    from core.tenancy import get_by_code
 
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         started = time.perf_counter()
-        outcome = import_file(session, get_by_code(session, CODE), "residents", Path(path), load_preset("chukan-residents"),
-                              on_error="skip")
+        outcome = import_file(
+            session,
+            get_by_code(session, CODE),
+            "residents",
+            Path(path),
+            load_preset("chukan-residents"),
+            on_error="skip",
+        )
         seconds = time.perf_counter() - started
     engine.dispose()
     return {"seconds": seconds, "status": outcome.status, "counts": outcome.counts, "timings": outcome.timings}
@@ -130,13 +138,17 @@ def child_import(url: str, path: str) -> dict:
 
 def child_native(url: str, path: str) -> dict:
     """The database's own bulk load of the same rows, prepared (parsed, converted) before the clock starts."""
+    from core.clock import utcnow
     from importers.layout import load_preset
     from importers.pipeline import read_rows
-    from core.clock import utcnow
     from ledgers.registry.import_reader import SHAPES
     from victim_support.db import make_engine
 
-    rows = [SHAPES["residents"].to_columns(r.values, CODE) for r in read_rows(Path(path), load_preset("chukan-residents")) if r.ok]
+    rows = [
+        SHAPES["residents"].to_columns(r.values, CODE)
+        for r in read_rows(Path(path), load_preset("chukan-residents"))
+        if r.ok
+    ]
     now = utcnow()
     columns = list(rows[0].keys()) + ["municipality_id", "row_hash", "created_at", "updated_at"]
     engine = make_engine(url)
@@ -147,17 +159,23 @@ def child_native(url: str, path: str) -> dict:
             with prepared.open("w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(handle)
                 for row in rows:
-                    writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else ("\\N" if v is None else v)
-                                     for v in row.values()] + [1, 0, now.isoformat(), now.isoformat()])
+                    writer.writerow(
+                        [
+                            json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else ("\\N" if v is None else v)
+                            for v in row.values()
+                        ]
+                        + [1, 0, now.isoformat(), now.isoformat()]
+                    )
             del rows
             cursor = raw.cursor()
             cursor.execute("CREATE TABLE resident_native (LIKE resident INCLUDING ALL)")
             raw.commit()
             names = ", ".join(columns)
             started = time.perf_counter()
-            with prepared.open("rb") as handle, cursor.copy(
-                f"COPY resident_native ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            ) as copy:
+            with (
+                prepared.open("rb") as handle,
+                cursor.copy(f"COPY resident_native ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy,
+            ):
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     copy.write(chunk)
             raw.commit()
@@ -166,13 +184,24 @@ def child_native(url: str, path: str) -> dict:
         else:
             sql = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'resident'").fetchone()[0]
             raw.execute(sql.replace('"resident"', "resident", 1).replace("TABLE resident", "TABLE resident_native", 1))
-            for (index_sql,) in raw.execute("SELECT sql FROM sqlite_master WHERE tbl_name='resident' AND type='index' AND sql IS NOT NULL").fetchall():
-                raw.execute(index_sql.replace('"resident"', "resident").replace(" ON resident ", " ON resident_native ")
-                            .replace("INDEX ix_", "INDEX nx_").replace('INDEX "ix_', 'INDEX "nx_'))
+            for (index_sql,) in raw.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name='resident' AND type='index' AND sql IS NOT NULL"
+            ).fetchall():
+                raw.execute(
+                    index_sql.replace('"resident"', "resident")
+                    .replace(" ON resident ", " ON resident_native ")
+                    .replace("INDEX ix_", "INDEX nx_")
+                    .replace('INDEX "ix_', 'INDEX "nx_')
+                )
             stamp = now.replace(tzinfo=None).isoformat(sep=" ")
             tuples = [
-                tuple(json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else (v.isoformat() if hasattr(v, "isoformat") else v)
-                      for v in row.values()) + (1, 0, stamp, stamp)
+                tuple(
+                    json.dumps(v, ensure_ascii=False)
+                    if isinstance(v, dict)
+                    else (v.isoformat() if hasattr(v, "isoformat") else v)
+                    for v in row.values()
+                )
+                + (1, 0, stamp, stamp)
                 for row in rows
             ]
             del rows
@@ -188,7 +217,10 @@ def child_native(url: str, path: str) -> dict:
 
 def run_child(kind: str, url: str, path: Path) -> dict:
     result = subprocess.run(
-        [sys.executable, __file__, "--child", kind, url, str(path)], capture_output=True, text=True, check=False,
+        [sys.executable, __file__, "--child", kind, url, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{result.stderr[-3000:]}")
@@ -210,8 +242,10 @@ def main() -> None:
         result["max_rss_mb"] = own.ru_maxrss / 1024
         # the import's reader processes (import_reader.read_batches): the largest one's peak, their CPU time
         result["reader_rss_mb"] = children.ru_maxrss / 1024
-        result["cpu_seconds"] = {"importer": round(own.ru_utime + own.ru_stime, 1),
-                                 "readers": round(children.ru_utime + children.ru_stime, 1)}
+        result["cpu_seconds"] = {
+            "importer": round(own.ru_utime + own.ru_stime, 1),
+            "readers": round(children.ru_utime + children.ru_stime, 1),
+        }
         print(json.dumps(result))
         return
     first, newer = make_files(args.rows)
@@ -230,13 +264,19 @@ def main() -> None:
                 result = run_child(kind, url, path)
                 counts = result.get("counts", {})
                 shown = {k: counts[k] for k in ("added", "changed", "unchanged", "removed", "invalid") if k in counts}
-                print(f"| {backend} | {label} | {args.rows:,} | {result['seconds']:.1f} | {result['max_rss_mb']:.0f} + {result['reader_rss_mb']:.0f} | {shown} |",
-                      flush=True)
+                print(
+                    f"| {backend} | {label} | {args.rows:,} | {result['seconds']:.1f} | "
+                    f"{result['max_rss_mb']:.0f} + {result['reader_rss_mb']:.0f} | {shown} |",
+                    flush=True,
+                )
                 if result.get("timings"):
                     print(f"<!-- phases: {result['timings']} -->", flush=True)
         finally:
             drop_database(backend, url)
-    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
 
 
 if __name__ == "__main__":

@@ -57,7 +57,9 @@ def generate(path: Path, rows: int, fixed: bool) -> None:
     result = write_residents(path, rows, seed=1, with_gaiji=True, fixed=fixed, n_invalid=max(1, rows // 100_000))
     elapsed = time.perf_counter() - started
     size = path.stat().st_size / 1e6
-    print(f"write_residents: {result.rows:,} rows, {size:.0f} MB in {elapsed:.1f} s ({result.rows / elapsed:,.0f} rows/s)")
+    print(
+        f"write_residents: {result.rows:,} rows, {size:.0f} MB in {elapsed:.1f} s ({result.rows / elapsed:,.0f} rows/s)"
+    )
 
 
 def read(path: Path, layout_name: str) -> None:
@@ -74,8 +76,10 @@ def read(path: Path, layout_name: str) -> None:
             invalid += not row.ok
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"read_rows:       {rows:,} rows in {elapsed:.1f} s wall, {cpu:.1f} s CPU → {rows / elapsed:,.0f} rows/s "
-          f"({rows / cpu:,.0f} per CPU second; {invalid} invalid rows, {issues} issues); peak RSS {peak:.0f} MB")
+    print(
+        f"read_rows:       {rows:,} rows in {elapsed:.1f} s wall, {cpu:.1f} s CPU → {rows / elapsed:,.0f} rows/s "
+        f"({rows / cpu:,.0f} per CPU second; {invalid} invalid rows, {issues} issues); peak RSS {peak:.0f} MB"
+    )
     print(f"load average afterwards: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
@@ -95,7 +99,9 @@ def main() -> None:
         return
     print(machine())
     if args.file is None and (args.regenerate or not path.exists()):
-        command = [sys.executable, __file__, "--rows", str(args.rows), "--_generate"] + (["--fixed"] if args.fixed else [])
+        command = [sys.executable, __file__, "--rows", str(args.rows), "--_generate"] + (
+            ["--fixed"] if args.fixed else []
+        )
         subprocess.run(command, check=True)
     read(path, layout)
 

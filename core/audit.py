@@ -52,6 +52,7 @@ class AuditHead(SQLModel, table=True):
     last_seq: int = 0
     last_hash: str = Field(default="0" * 64, max_length=64)
 
+
 GENESIS_HASH = "0" * 64
 
 
@@ -132,10 +133,14 @@ def record(
     entry.entry_hash = entry_hash(entry)
     # Plain INSERT / UPDATE statements rather than the unit of work: one is written on every view
     # of a household and every issuance, and the head stays locked until the caller commits.
-    values = {column.name: getattr(entry, column.name) for column in AuditEntry.__table__.columns if column.name != "id"}
+    values = {
+        column.name: getattr(entry, column.name) for column in AuditEntry.__table__.columns if column.name != "id"
+    }
     entry.id = session.execute(insert(AuditEntry).values(values).returning(AuditEntry.id)).scalar_one()
     session.execute(
-        update(AuditHead).where(AuditHead.id == head.id).values(last_seq=entry.seq, last_hash=entry.entry_hash)
+        update(AuditHead)
+        .where(AuditHead.id == head.id)
+        .values(last_seq=entry.seq, last_hash=entry.entry_hash)
         .execution_options(synchronize_session=False)
     )
     set_committed_value(head, "last_seq", entry.seq)  # the loaded head shows the new end of the chain
@@ -216,8 +221,10 @@ class Checkpoint:
         return f"victim-support audit checkpoint v1|{self.seq}|{self.entry_hash}|{self.at}".encode()
 
     def to_json(self) -> str:
-        return json.dumps({"seq": self.seq, "entry_hash": self.entry_hash, "at": self.at, "signature": self.signature},
-                          separators=(",", ":"))
+        return json.dumps(
+            {"seq": self.seq, "entry_hash": self.entry_hash, "at": self.at, "signature": self.signature},
+            separators=(",", ":"),
+        )
 
 
 def audit_key(settings: Settings | None = None, *, create: bool = False) -> bytes:
@@ -280,20 +287,39 @@ def verify_checkpoints(session: Session, checkpoints: list[Checkpoint], key: byt
     if not checkpoints:
         return problems
     seqs = sorted({c.seq for c in checkpoints if c.seq > 0})
-    stored = dict(
-        session.execute(select(AuditEntry.seq, AuditEntry.entry_hash).where(AuditEntry.seq.in_(seqs))).all()
-    ) if seqs else {}
+    stored = (
+        dict(session.execute(select(AuditEntry.seq, AuditEntry.entry_hash).where(AuditEntry.seq.in_(seqs))).all())
+        if seqs
+        else {}
+    )
     for checkpoint in checkpoints:
         if not hmac.compare_digest(_sign(key, checkpoint), checkpoint.signature):
-            problems.append(ChainProblem(checkpoint.seq, None, f"checkpoint at entry {checkpoint.seq} ({checkpoint.at}): "
-                                         "the signature is wrong (forged or signed with another key)"))
+            problems.append(
+                ChainProblem(
+                    checkpoint.seq,
+                    None,
+                    f"checkpoint at entry {checkpoint.seq} ({checkpoint.at}): "
+                    "the signature is wrong (forged or signed with another key)",
+                )
+            )
             continue
         if checkpoint.seq == 0:
             continue
         if checkpoint.seq not in stored:
-            problems.append(ChainProblem(checkpoint.seq, None, f"entry {checkpoint.seq}, signed in the checkpoint of "
-                                         f"{checkpoint.at}, is gone: the chain was cut back"))
+            problems.append(
+                ChainProblem(
+                    checkpoint.seq,
+                    None,
+                    f"entry {checkpoint.seq}, signed in the checkpoint of "
+                    f"{checkpoint.at}, is gone: the chain was cut back",
+                )
+            )
         elif stored[checkpoint.seq] != checkpoint.entry_hash:
-            problems.append(ChainProblem(checkpoint.seq, None, f"entry {checkpoint.seq} differs from the checkpoint of "
-                                         f"{checkpoint.at}: the chain was rewritten"))
+            problems.append(
+                ChainProblem(
+                    checkpoint.seq,
+                    None,
+                    f"entry {checkpoint.seq} differs from the checkpoint of {checkpoint.at}: the chain was rewritten",
+                )
+            )
     return problems

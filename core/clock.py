@@ -24,8 +24,15 @@ def to_jst(moment: datetime | None) -> datetime | None:
     return moment.astimezone(JST)
 
 
-def check_day(value: date, *, field: str, what: str, earliest: date | None = None, earliest_what: str = "",
-              latest: date | None = None) -> date:
+def check_day(
+    value: date,
+    *,
+    field: str,
+    what: str,
+    earliest: date | None = None,
+    earliest_what: str = "",
+    latest: date | None = None,
+) -> date:
     """``value`` if it lies in [earliest, latest] (latest defaults to today in Japan), else a
     DomainError naming the field: dates typed into the ledgers are never in the future, and never
     before the event they belong to."""
@@ -35,5 +42,7 @@ def check_day(value: date, *, field: str, what: str, earliest: date | None = Non
     if value > latest:
         raise DomainError(f"{what}が未来の日付です（{value.isoformat()}）", field=field)
     if earliest is not None and value < earliest:
-        raise DomainError(f"{what}が{earliest_what or earliest.isoformat()}より前です（{value.isoformat()}）", field=field)
+        raise DomainError(
+            f"{what}が{earliest_what or earliest.isoformat()}より前です（{value.isoformat()}）", field=field
+        )
     return value

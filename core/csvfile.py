@@ -20,7 +20,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
 
-def safe_cell(value: Any) -> str:  # noqa: ANN401 (any cell value)
+def safe_cell(value: Any) -> str:
     """The text of one cell: None → "", dates as ISO, numbers as they are, risky text quoted."""
     if value is None:
         return ""

@@ -148,15 +148,19 @@ def enqueue(
         raise ValueError(f"unknown job kind {kind!r} (registered: {', '.join(sorted(HANDLERS)) or 'none'})")
     json.dumps(params or {})  # JSON-able, or fail here rather than in a runner
     job = BackgroundJob(
-        municipality_id=municipality_id, disaster_id=disaster_id, kind=kind, params=dict(params or {}),
-        created_by_id=created_by_id, progress_total=max(0, total),
+        municipality_id=municipality_id,
+        disaster_id=disaster_id,
+        kind=kind,
+        params=dict(params or {}),
+        created_by_id=created_by_id,
+        progress_total=max(0, total),
     )
     session.add(job)
     session.flush()
     return job
 
 
-def _db_now(dialect: str) -> Any:  # noqa: ANN401  (a datetime or a SQL expression)
+def _db_now(dialect: str) -> Any:
     """Now, by one clock for every instance: PostgreSQL's (instances may run on several hosts whose
     clocks differ); on SQLite every instance is on the database file's host, so the local clock."""
     if dialect == "postgresql":
@@ -164,15 +168,16 @@ def _db_now(dialect: str) -> Any:  # noqa: ANN401  (a datetime or a SQL expressi
     return utcnow()
 
 
-def _stale(dialect: str, stale_after: float) -> Any:  # noqa: ANN401
+def _stale(dialect: str, stale_after: float) -> Any:
     return and_(
         BackgroundJob.state == RUNNING,
         BackgroundJob.heartbeat_at < _db_now(dialect) - timedelta(seconds=stale_after),
     )
 
 
-def mark_interrupted(session: Session, *, stale_after: float = DEFAULT_STALE_SECONDS,
-                     job_ids: Iterable[int] | None = None) -> list[int]:
+def mark_interrupted(
+    session: Session, *, stale_after: float = DEFAULT_STALE_SECONDS, job_ids: Iterable[int] | None = None
+) -> list[int]:
     """Mark as interrupted the running jobs (all, or ``job_ids``) whose runner has not written a
     heartbeat for ``stale_after`` seconds and (SQLite) holds no lock on them; in the caller's
     transaction. Returns their ids."""
@@ -204,8 +209,14 @@ def get_job(session: Session, job_id: int, *, stale_after: float = DEFAULT_STALE
     return session.get(BackgroundJob, job_id, populate_existing=True)
 
 
-def jobs_of(session: Session, municipality_id: int, kind: str | None = None, *, limit: int = 20,
-            stale_after: float = DEFAULT_STALE_SECONDS) -> list[BackgroundJob]:
+def jobs_of(
+    session: Session,
+    municipality_id: int,
+    kind: str | None = None,
+    *,
+    limit: int = 20,
+    stale_after: float = DEFAULT_STALE_SECONDS,
+) -> list[BackgroundJob]:
     """The latest jobs of a municipality (of one kind), newest first, stale ones marked interrupted."""
     query = select(BackgroundJob.id).where(BackgroundJob.municipality_id == municipality_id)
     if kind is not None:
@@ -213,10 +224,18 @@ def jobs_of(session: Session, municipality_id: int, kind: str | None = None, *, 
     ids = list(session.execute(query.order_by(BackgroundJob.id.desc()).limit(limit)).scalars())
     if ids:
         mark_interrupted(session, stale_after=stale_after, job_ids=ids)
-    return list(session.execute(
-        select(BackgroundJob).where(BackgroundJob.id.in_(ids)).order_by(BackgroundJob.id.desc())
-        .execution_options(populate_existing=True)
-    ).scalars()) if ids else []
+    return (
+        list(
+            session.execute(
+                select(BackgroundJob)
+                .where(BackgroundJob.id.in_(ids))
+                .order_by(BackgroundJob.id.desc())
+                .execution_options(populate_existing=True)
+            ).scalars()
+        )
+        if ids
+        else []
+    )
 
 
 def retry(session: Session, job_id: int, *, stale_after: float = DEFAULT_STALE_SECONDS) -> BackgroundJob:
@@ -226,8 +245,16 @@ def retry(session: Session, job_id: int, *, stale_after: float = DEFAULT_STALE_S
     changed = session.execute(
         update(BackgroundJob)
         .where(BackgroundJob.id == job_id, BackgroundJob.state.in_(RETRIABLE))
-        .values(state=QUEUED, owner="", heartbeat_at=None, started_at=None, finished_at=None, message="",
-                progress_done=0, result={})
+        .values(
+            state=QUEUED,
+            owner="",
+            heartbeat_at=None,
+            started_at=None,
+            finished_at=None,
+            message="",
+            progress_done=0,
+            result={},
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     job = session.get(BackgroundJob, job_id, populate_existing=True)
@@ -241,7 +268,7 @@ def retry(session: Session, job_id: int, *, stale_after: float = DEFAULT_STALE_S
 # ------------------------------------------------------------------------------ SQLite owner locks
 
 
-def _lock_folder(bind: Any) -> Path | None:  # noqa: ANN401  (an Engine or a Connection)
+def _lock_folder(bind: Any) -> Path | None:
     """Beside a SQLite database file: ``<file>-jobs/``; None for PostgreSQL and in-memory databases."""
     url = bind.engine.url if hasattr(bind, "engine") else bind.url
     if fcntl is None or url.get_backend_name() != "sqlite":
@@ -253,7 +280,7 @@ def _lock_folder(bind: Any) -> Path | None:  # noqa: ANN401  (an Engine or a Con
     return path.with_name(path.name + "-jobs")
 
 
-def _lock_held(bind: Any, job_id: int) -> bool:  # noqa: ANN401
+def _lock_held(bind: Any, job_id: int) -> bool:
     """Whether a live process holds the owner lock of a job (SQLite only; always False elsewhere)."""
     folder = _lock_folder(bind)
     if folder is None:
@@ -404,9 +431,13 @@ class JobContext:
                 values["heartbeat_at"] = _db_now(session.get_bind().dialect.name)
                 changed = session.execute(
                     update(BackgroundJob)
-                    .where(BackgroundJob.id == self.job_id, BackgroundJob.owner == self._runner.owner,
-                           BackgroundJob.state == RUNNING)
-                    .values(**values).execution_options(synchronize_session=False)
+                    .where(
+                        BackgroundJob.id == self.job_id,
+                        BackgroundJob.owner == self._runner.owner,
+                        BackgroundJob.state == RUNNING,
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
                 ).rowcount
                 session.commit()
         except OperationalError as exc:
@@ -483,7 +514,7 @@ class JobRunner:
                     self.sweep(wait=0.2)
                 if self._queued():
                     ran = self.run_next(wait=0.2)
-            except Exception:  # noqa: BLE001  (the database may be away for a while; keep polling)
+            except Exception:
                 log.exception("background job runner %s", self.owner)
             if ran is None and not self.stopping:
                 self._wake.wait(self.poll_seconds)
@@ -491,10 +522,14 @@ class JobRunner:
     def _queued(self) -> bool:
         """A cheap look (no write lock on SQLite) before claiming."""
         with _bookkeeping(self.engine, read_first=True) as session:
-            return session.execute(
-                select(BackgroundJob.id).where(BackgroundJob.state == QUEUED, BackgroundJob.kind.in_(self._kinds()))
-                .limit(1)
-            ).first() is not None
+            return (
+                session.execute(
+                    select(BackgroundJob.id)
+                    .where(BackgroundJob.state == QUEUED, BackgroundJob.kind.in_(self._kinds()))
+                    .limit(1)
+                ).first()
+                is not None
+            )
 
     def sweep(self, wait: float | None = None) -> list[int]:
         """Mark the stale running jobs interrupted; returns their ids."""
@@ -539,8 +574,15 @@ class JobRunner:
                 claimed = session.execute(
                     update(BackgroundJob)
                     .where(BackgroundJob.id == found, BackgroundJob.state == QUEUED)
-                    .values(state=RUNNING, owner=self.owner, attempts=BackgroundJob.attempts + 1, started_at=now,
-                            heartbeat_at=now, finished_at=None, message="")
+                    .values(
+                        state=RUNNING,
+                        owner=self.owner,
+                        attempts=BackgroundJob.attempts + 1,
+                        started_at=now,
+                        heartbeat_at=now,
+                        finished_at=None,
+                        message="",
+                    )
                     .execution_options(synchronize_session=False)
                 ).rowcount
                 if claimed != 1:  # someone else's: cannot happen under the lock, checked all the same
@@ -588,14 +630,13 @@ class JobRunner:
         heart.start()
         try:
             try:
-                log.info("background job %s (%s) started by %s, attempt %s", job.id, job.kind, self.owner,
-                         job.attempts)
+                log.info("background job %s (%s) started by %s, attempt %s", job.id, job.kind, self.owner, job.attempts)
                 result = handler(ctx) or {}
                 json.dumps(result)
                 state = SUCCEEDED
             except JobStopped:
                 state, message = INTERRUPTED, (STOPPED_MESSAGE if self.stopping else INTERRUPTED_MESSAGE)
-            except Exception as exc:  # noqa: BLE001  (the job records the failure; the runner goes on)
+            except Exception as exc:
                 log.exception("background job %s (%s) failed", job.id, job.kind)
                 state, message, result = FAILED, _first_line(exc), {}
             self._finish(ctx, state, message, result)
@@ -616,16 +657,24 @@ class JobRunner:
             done, total = ctx._done, ctx._total
         if state == SUCCEEDED and total:
             done = max(done, total)
-        values: dict[str, Any] = {"state": state, "message": message or (ctx._message or ""), "result": result,
-                                  "progress_done": done, "progress_total": total}
+        values: dict[str, Any] = {
+            "state": state,
+            "message": message or (ctx._message or ""),
+            "result": result,
+            "progress_done": done,
+            "progress_total": total,
+        }
         while True:
             try:
                 with _bookkeeping(self.engine, wait=5) as session:
                     now = _db_now(session.get_bind().dialect.name)
                     changed = session.execute(
                         update(BackgroundJob)
-                        .where(BackgroundJob.id == ctx.job_id, BackgroundJob.owner == self.owner,
-                               BackgroundJob.state.in_((RUNNING, INTERRUPTED)))
+                        .where(
+                            BackgroundJob.id == ctx.job_id,
+                            BackgroundJob.owner == self.owner,
+                            BackgroundJob.state.in_((RUNNING, INTERRUPTED)),
+                        )
                         .values(**values, finished_at=now, heartbeat_at=now)
                         .execution_options(synchronize_session=False)
                     ).rowcount
@@ -641,11 +690,11 @@ class JobRunner:
             log.info("background job %s (%s): %s", ctx.job_id, ctx.kind, state)
 
 
-def run_next(engine: Engine, *, kinds: Iterable[str] | None = None, **options: Any) -> int | None:  # noqa: ANN401
+def run_next(engine: Engine, *, kinds: Iterable[str] | None = None, **options: Any) -> int | None:
     """Claim and run the oldest queued job in the calling thread, as a runner of its own; its id or None."""
     return JobRunner(engine, kinds=kinds, **options).run_next()
 
 
-def run_job(engine: Engine, job_id: int, **options: Any) -> bool:  # noqa: ANN401
+def run_job(engine: Engine, job_id: int, **options: Any) -> bool:
     """Run job ``job_id`` in the calling thread if it is queued; False otherwise."""
     return JobRunner(engine, **options).run_job(job_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 __all__ = [
     "kana_key",
@@ -32,7 +33,7 @@ def _strip_ws(s: str) -> str:
     return _WS_RE.sub("", s)
 
 
-def _fixed_point(step, s: str) -> str:
+def _fixed_point(step: Callable[[str], str], s: str) -> str:
     """Apply ``step`` until the value stops changing.
 
     Needed because NFKC can turn e.g. "A´" into "A" + SPACE + U+0301; after
@@ -198,8 +199,7 @@ def contains_gaiji(s: str) -> bool:
 # Kanji numerals
 # ---------------------------------------------------------------------------
 
-_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-                 "六": 6, "七": 7, "八": 8, "九": 9}
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 _KANJI_NUM_CHARS = "〇一二三四五六七八九十百千"
 

@@ -37,9 +37,19 @@ __all__ = [
 
 ENCODINGS = ("cp932", "utf-8", "utf-8-sig", "auto")
 _ALIASES = {
-    "cp932": "cp932", "ms932": "cp932", "windows-31j": "cp932", "shift_jis": "cp932", "shift-jis": "cp932",
-    "sjis": "cp932", "s-jis": "cp932", "x-sjis": "cp932",
-    "utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "utf8-sig": "utf-8-sig", "auto": "auto",
+    "cp932": "cp932",
+    "ms932": "cp932",
+    "windows-31j": "cp932",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "s-jis": "cp932",
+    "x-sjis": "cp932",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "auto": "auto",
 }
 
 # Lone surrogates U+DC80..U+DCFF stand for undecodable bytes (surrogateescape).
@@ -102,7 +112,7 @@ def sniff_encoding(sample: bytes) -> str:
 class _PrefixedRaw(io.RawIOBase):
     """A raw stream that serves ``prefix`` first and then the rest of ``source``."""
 
-    def __init__(self, prefix: bytes, source: BinaryIO, close_source: bool):
+    def __init__(self, prefix: bytes, source: BinaryIO, close_source: bool) -> None:
         self._prefix = memoryview(prefix)
         self._source = source
         self._close_source = close_source
@@ -174,7 +184,7 @@ class GaijiMapper:
     ``apply(s)`` → (mapped text, unmapped PUA chars). Unmapped characters are kept as they are.
     """
 
-    def __init__(self, gaiji_map: Mapping[str, str] | None):
+    def __init__(self, gaiji_map: Mapping[str, str] | None) -> None:
         table: dict[int, str] = {}
         for key, value in (gaiji_map or {}).items():
             if not isinstance(key, str) or len(key) != 1:

@@ -69,19 +69,56 @@ class KindSpec:
 
 
 _BOOL_CODES: dict[str, object] = {
-    "1": True, "0": False, "true": True, "false": False, "t": True, "f": False, "y": True, "n": False,
-    "yes": True, "no": False, "はい": True, "いいえ": False, "有": True, "無": False, "あり": True, "なし": False,
-    "○": True, "〇": True, "×": False, "該当": True, "非該当": False,
+    "1": True,
+    "0": False,
+    "true": True,
+    "false": False,
+    "t": True,
+    "f": False,
+    "y": True,
+    "n": False,
+    "yes": True,
+    "no": False,
+    "はい": True,
+    "いいえ": False,
+    "有": True,
+    "無": False,
+    "あり": True,
+    "なし": False,
+    "○": True,
+    "〇": True,
+    "×": False,
+    "該当": True,
+    "非該当": False,
 }
 SEX_CODES: dict[str, object] = {
-    "1": "male", "2": "female", "0": "unknown", "9": "unknown",
-    "男": "male", "女": "female", "男性": "male", "女性": "female", "不明": "unknown",
-    "m": "male", "f": "female", "male": "male", "female": "female", "unknown": "unknown",
+    "1": "male",
+    "2": "female",
+    "0": "unknown",
+    "9": "unknown",
+    "男": "male",
+    "女": "female",
+    "男性": "male",
+    "女性": "female",
+    "不明": "unknown",
+    "m": "male",
+    "f": "female",
+    "male": "male",
+    "female": "female",
+    "unknown": "unknown",
 }
 STATUS_CODES: dict[str, object] = {
-    "resident": "resident", "moved_out": "moved_out", "deceased": "deceased", "removed": "removed",
-    "住民": "resident", "在住": "resident", "現住": "resident", "転出": "moved_out", "死亡": "deceased",
-    "消除": "removed", "職権消除": "removed",
+    "resident": "resident",
+    "moved_out": "moved_out",
+    "deceased": "deceased",
+    "removed": "removed",
+    "住民": "resident",
+    "在住": "resident",
+    "現住": "resident",
+    "転出": "moved_out",
+    "死亡": "deceased",
+    "消除": "removed",
+    "職権消除": "removed",
 }
 TAXABLE_CODES: dict[str, object] = {**_BOOL_CODES, "課税": True, "非課税": False}
 
@@ -100,7 +137,11 @@ def _kind(kind: str, ja: str, key: tuple[str, ...], *rows: tuple, register_dates
         codes = rest[1] if len(rest) > 1 else _BOOL_CODES if type_ == "bool" else None
         fields.append(
             FieldSpec(
-                name, item, type_, mandatory, doc,
+                name,
+                item,
+                type_,
+                mandatory,
+                doc,
                 choices=tuple(dict.fromkeys(codes.values())) if type_ == "enum" else (),
                 default_codes=codes if codes is not None else {},
                 register_date=register_dates and type_ == "date",
@@ -149,7 +190,13 @@ DWELLINGS = _kind(
     ("structure", "構造", "text", False, "木造, 鉄骨造, 鉄筋コンクリート造 …"),
     ("floors", "階数", "int", False),
     ("floor_area", "床面積 (m²)", "float", False),
-    ("built_on", "建築年月日", "date", False, "a year alone (`1985`, `昭和60年`) gives 1 January with `built_on_unknown`"),
+    (
+        "built_on",
+        "建築年月日",
+        "date",
+        False,
+        "a year alone (`1985`, `昭和60年`) gives 1 January with `built_on_unknown`",
+    ),
     ("lon", "経度", "lon", False, "decimal degrees (JGD2011)"),
     ("lat", "緯度", "lat", False, "decimal degrees (JGD2011)"),
 )

@@ -39,14 +39,35 @@ from core.wareki import DATE_STYLES
 from importers.encoding import ENCODINGS, canonical_encoding
 from importers.fields import KINDS, KindSpec
 
-__all__ = ["Column", "Layout", "LayoutError", "load_layout", "parse_layout", "load_preset", "list_presets", "PRESET_DIR"]
+__all__ = [
+    "Column",
+    "Layout",
+    "LayoutError",
+    "load_layout",
+    "parse_layout",
+    "load_preset",
+    "list_presets",
+    "PRESET_DIR",
+]
 
 PRESET_DIR = Path(__file__).with_name("presets")
 FORMATS = ("csv", "fixed")
 CHECK_DIGIT_MODES = ("error", "warning", "off")
 _LAYOUT_KEYS = {
-    "name", "kind", "format", "encoding", "header", "date_style", "description", "delimiter", "quotechar",
-    "record_length", "record_separator", "start_origin", "check_digit", "level",
+    "name",
+    "kind",
+    "format",
+    "encoding",
+    "header",
+    "date_style",
+    "description",
+    "delimiter",
+    "quotechar",
+    "record_length",
+    "record_separator",
+    "start_origin",
+    "check_digit",
+    "level",
 }
 _TABLES = {"layout", "columns", "codes", "date_styles", "skip_if", "extra"}
 
@@ -120,7 +141,9 @@ def _str(data: Mapping[str, Any], key: str, source: str, default: str | None = N
     return value
 
 
-def _choice(data: Mapping[str, Any], key: str, choices: tuple[str, ...], source: str, default: str | None = None) -> str:
+def _choice(
+    data: Mapping[str, Any], key: str, choices: tuple[str, ...], source: str, default: str | None = None
+) -> str:
     value = _str(data, key, source, default)
     if value not in choices:
         raise _err(source, f"[layout] {key} = {value!r} is not one of {', '.join(choices)}")
@@ -142,7 +165,9 @@ def parse_layout(data: Mapping[str, Any] | str, source: str = "") -> Layout:
             raise _err(source, f"not valid TOML: {exc}") from None
     unknown_tables = set(data) - _TABLES
     if unknown_tables:
-        raise _err(source, f"unknown table(s) {', '.join(sorted(unknown_tables))} (allowed: {', '.join(sorted(_TABLES))})")
+        raise _err(
+            source, f"unknown table(s) {', '.join(sorted(unknown_tables))} (allowed: {', '.join(sorted(_TABLES))})"
+        )
     head = data.get("layout")
     if not isinstance(head, Mapping):
         raise _err(source, "missing [layout] table")
@@ -159,7 +184,9 @@ def parse_layout(data: Mapping[str, Any] | str, source: str = "") -> Layout:
     try:
         encoding = canonical_encoding(_str(head, "encoding", source, "auto"))
     except ValueError:
-        raise _err(source, f"[layout] encoding = {head.get('encoding')!r} is not one of {', '.join(ENCODINGS)}") from None
+        raise _err(
+            source, f"[layout] encoding = {head.get('encoding')!r} is not one of {', '.join(ENCODINGS)}"
+        ) from None
     header = head.get("header", fmt == "csv")
     if not isinstance(header, bool):
         raise _err(source, f"[layout] header must be true or false, got {header!r}")
@@ -183,13 +210,15 @@ def parse_layout(data: Mapping[str, Any] | str, source: str = "") -> Layout:
     columns: dict[str, Column] = {}
     for field_name, value in raw_columns.items():
         if spec.field(field_name) is None:
-            raise _err(source, f"[columns] {field_name!r} is not a canonical field of {kind} "
-                               f"(known: {', '.join(spec.names)})")
+            raise _err(
+                source, f"[columns] {field_name!r} is not a canonical field of {kind} (known: {', '.join(spec.names)})"
+            )
         columns[field_name] = _column(value, f"[columns] {field_name}", fmt, header, origin, source)
     missing = [f for f in spec.fields if f.mandatory and f.name not in columns]
     if missing:
-        raise _err(source, "missing mandatory column(s) in [columns]: "
-                           + ", ".join(f"{f.name} ({f.ja})" for f in missing))
+        raise _err(
+            source, "missing mandatory column(s) in [columns]: " + ", ".join(f"{f.name} ({f.ja})" for f in missing)
+        )
 
     extra: dict[str, Column] = {}
     raw_extra = data.get("extra", {})
@@ -205,7 +234,9 @@ def parse_layout(data: Mapping[str, Any] | str, source: str = "") -> Layout:
             record_length = end
         record_length = _int(record_length, "[layout] record_length", source, 1)
         if record_length < end:
-            raise _err(source, f"[layout] record_length = {record_length} is shorter than the last column (ends at byte {end})")
+            raise _err(
+                source, f"[layout] record_length = {record_length} is shorter than the last column (ends at byte {end})"
+            )
     elif record_length is not None:
         raise _err(source, "[layout] record_length is only for fixed")
 
@@ -260,10 +291,25 @@ def parse_layout(data: Mapping[str, Any] | str, source: str = "") -> Layout:
         raise _err(source, "[layout] level is only for kind = 'addresses'")
 
     return Layout(
-        name=name, kind=kind, format=fmt, encoding=encoding, header=header, date_style=date_style,
-        columns=columns, codes=codes, description=str(head.get("description", "")), delimiter=delimiter,
-        quotechar=quotechar, record_length=record_length, record_separator=record_separator,
-        check_digit=check_digit, level=level, date_styles=date_styles, skip_if=skip_if, extra=extra, source=source,
+        name=name,
+        kind=kind,
+        format=fmt,
+        encoding=encoding,
+        header=header,
+        date_style=date_style,
+        columns=columns,
+        codes=codes,
+        description=str(head.get("description", "")),
+        delimiter=delimiter,
+        quotechar=quotechar,
+        record_length=record_length,
+        record_separator=record_separator,
+        check_digit=check_digit,
+        level=level,
+        date_styles=date_styles,
+        skip_if=skip_if,
+        extra=extra,
+        source=source,
     )
 
 
@@ -296,7 +342,9 @@ def load_layout(path: str | Path) -> Layout:
             raw.decode("cp932")
         except UnicodeDecodeError:
             raise _err(str(path), "レイアウトファイルは UTF-8 で保存してください（文字コードを読めません）") from None
-        raise _err(str(path), "レイアウトファイルが Shift_JIS で保存されています。UTF-8 で保存し直してください") from None
+        raise _err(
+            str(path), "レイアウトファイルが Shift_JIS で保存されています。UTF-8 で保存し直してください"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

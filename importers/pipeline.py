@@ -28,6 +28,7 @@ issues are the same as with one reader.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import unicodedata
@@ -35,15 +36,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from core.addresses import cached_address_key, normalize_address
+from core.codes import is_valid_mod11, is_valid_my_number
+from core.wareki import ERAS, DateError, parse_date
 from importers import encoding as enc
-from core.addresses import normalize_address
-from core.wareki import DateError, parse_date
 from importers.fields import FieldSpec, KindSpec
 from importers.keys import fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
 from importers.layout import Layout, LayoutError
-from core.codes import is_valid_mod11, is_valid_my_number
-from core.addresses import cached_address_key
-from core.wareki import ERAS
 
 __all__ = ["read_rows", "RowReader", "Row", "Share", "can_share", "Issue", "ISSUE_REASONS", "is_valid_my_number"]
 
@@ -109,7 +108,7 @@ def can_share(layout: Layout) -> bool:
 class Row:
     __slots__ = ("line_no", "values", "issues")
 
-    def __init__(self, line_no: int, values: dict[str, Any], issues: list[Issue]):
+    def __init__(self, line_no: int, values: dict[str, Any], issues: list[Issue]) -> None:
         self.line_no = line_no
         self.values = values
         self.issues = issues
@@ -117,10 +116,7 @@ class Row:
     @property
     def ok(self) -> bool:
         """True when no issue is an error (warnings allowed)."""
-        for issue in self.issues:
-            if issue.severity == "error":
-                return False
-        return True
+        return all(issue.severity != "error" for issue in self.issues)
 
     def __repr__(self) -> str:
         return f"Row(line_no={self.line_no}, ok={self.ok}, values={self.values!r}, issues={self.issues!r})"
@@ -181,7 +177,7 @@ Converter = Callable[[str, dict, list, int], None]
 class _Converters:
     """Builds one converter function per mapped field, once per read."""
 
-    def __init__(self, layout: Layout, gaiji: enc.GaijiMapper):
+    def __init__(self, layout: Layout, gaiji: enc.GaijiMapper) -> None:
         self.layout = layout
         self.gaiji = gaiji
         self.check_severity = None if layout.check_digit == "off" else layout.check_digit
@@ -512,9 +508,12 @@ class RowReader:
     """
 
     def __init__(
-        self, source: BinaryIO | str | Any, layout: Layout, gaiji_map: Mapping[str, str] | None = None,
+        self,
+        source: BinaryIO | str | Any,
+        layout: Layout,
+        gaiji_map: Mapping[str, str] | None = None,
         share: Share = WHOLE_FILE,
-    ):
+    ) -> None:
         if not isinstance(layout, Layout):
             raise TypeError("layout must be an importers.layout.Layout")
         if share.parts > 1 and not can_share(layout):
@@ -552,10 +551,8 @@ class RowReader:
             gen.close()
         closers = getattr(self, "_closers", [])
         for closer in reversed(closers):
-            try:
+            with contextlib.suppress(Exception):  # closing after an error: the first error is the one to report
                 closer()
-            except Exception:  # noqa: BLE001
-                pass
         closers.clear()
 
     def __del__(self) -> None:
@@ -593,10 +590,13 @@ class RowReader:
         columns = layout.columns
         if kind == "residents":
             if "is_householder" not in columns and "relationship" in columns:
+
                 def householder(values: dict, issues: list, line_no: int) -> None:
                     values["is_householder"] = values.get("relationship") == "世帯主"
+
                 posts.append(householder)
             if "katagaki" in columns:
+
                 def katagaki(values: dict, issues: list, line_no: int) -> None:
                     extra = values.get("katagaki")
                     address = values.get("address")
@@ -606,6 +606,7 @@ class RowReader:
                         address = values["address"] = f"{address}\u3000{extra}"
                         values["address_raw"] = f"{values['address_raw']}\u3000{extra}"
                     values["address_key"] = cached_address_key(address)
+
                 posts.append(katagaki)
         if kind == "addresses":
             level = layout.level
@@ -619,8 +620,16 @@ class RowReader:
                 values["chome"] = parts.chome
                 if not key and town:  # e.g. a block-level row without a 街区 number
                     field = "block" if level == "block" else "town"
-                    issues.append(_issue(line_no, field, block if level == "block" else town, "missing",
-                                         detail="照合キーを作れません"))
+                    issues.append(
+                        _issue(
+                            line_no,
+                            field,
+                            block if level == "block" else town,
+                            "missing",
+                            detail="照合キーを作れません",
+                        )
+                    )
+
             posts.append(address_point)
         # duplicate keys within the file
         key_fields = self.spec.key
@@ -637,14 +646,23 @@ class RowReader:
                 if first != line_no:
                     issues.append(_issue(line_no, only, key, "duplicate_key", detail=f"最初は {first} 行目"))
         else:
+
             def duplicate(values: dict, issues: list, line_no: int) -> None:
                 key = tuple(values.get(k) for k in key_fields)
                 if any(k is None or k == "" for k in key):
                     return
                 first = seen.setdefault(key, line_no)
                 if first != line_no:
-                    issues.append(_issue(line_no, field_label, "/".join(map(str, key)), "duplicate_key",
-                                         detail=f"最初は {first} 行目"))
+                    issues.append(
+                        _issue(
+                            line_no,
+                            field_label,
+                            "/".join(map(str, key)),
+                            "duplicate_key",
+                            detail=f"最初は {first} 行目",
+                        )
+                    )
+
         posts.append(duplicate)
         self._duplicate = duplicate  # also run alone on the rows another reader converts (Share)
         return posts
@@ -654,7 +672,11 @@ class RowReader:
         key = self.spec.key
         quiet = _Converters(self.layout, self.gaiji)
         quiet.check_severity = None  # the owning reader reports a check digit; here only the value counts
-        return [(idx, quiet.build(self.spec.field(name))) for (idx, _c, _m), name in zip(plan, self.layout.columns) if name in key]
+        return [
+            (idx, quiet.build(self.spec.field(name)))
+            for (idx, _c, _m), name in zip(plan, self.layout.columns)
+            if name in key
+        ]
 
     # -- csv
     def _csv(self, binary: BinaryIO) -> Iterator[Row]:
@@ -691,9 +713,12 @@ class RowReader:
                         + ", ".join(h for h in keys)
                     )
                 if keys.count(k) > 1:
-                    raise LayoutError(f"{layout.name}: column {col_name!r} ({what}) appears more than once in the header")
+                    raise LayoutError(
+                        f"{layout.name}: column {col_name!r} ({what}) appears more than once in the header"
+                    )
                 return index[k]
         else:
+
             def find(col_name: str, what: str) -> int:  # pragma: no cover - prevented by the layout checks
                 raise LayoutError(f"{layout.name}: {what} names a column but the layout has no header")
 
@@ -702,8 +727,10 @@ class RowReader:
                 positions[field_name] = find(column.name, field_name)
             else:
                 if ncols is not None and column.index >= ncols:
-                    raise LayoutError(f"{layout.name}: [columns] {field_name} = {column.index}, "
-                                      f"but the header has only {ncols} columns (0..{ncols - 1})")
+                    raise LayoutError(
+                        f"{layout.name}: [columns] {field_name} = {column.index}, "
+                        f"but the header has only {ncols} columns (0..{ncols - 1})"
+                    )
                 positions[field_name] = column.index
         for col_name, values in layout.skip_if.items():
             skip_cols.append((find(col_name, "[skip_if]"), frozenset(values)))
@@ -734,8 +761,16 @@ class RowReader:
                     if n < need or n < ncols:
                         issues.append(issue(line_no, "", n, "column_count", detail=f"{ncols or need} 列のはず、{n} 列"))
                     else:
-                        issues.append(issue(line_no, "", n, "column_count", "warning",
-                                            detail=f"{ncols} 列のはず、{n} 列: 余分な列は extra に保持"))
+                        issues.append(
+                            issue(
+                                line_no,
+                                "",
+                                n,
+                                "column_count",
+                                "warning",
+                                detail=f"{ncols} 列のはず、{n} 列: 余分な列は extra に保持",
+                            )
+                        )
                     if n < need:
                         fields = fields + [""] * (need - n)
                 if enc.undecodable_seen() != seen_bad:
@@ -751,7 +786,9 @@ class RowReader:
                         continue
                 ordinal = self.rows
                 self.rows += 1
-                if parts > 1 and (ordinal // block) % parts != part:  # another reader's row: only its key, for the duplicate check
+                if (
+                    parts > 1 and (ordinal // block) % parts != part
+                ):  # another reader's row: only its key, for the duplicate check
                     key_values: dict[str, Any] = {}
                     for idx, conv in key_plan:
                         s = fields[idx].strip()
@@ -796,8 +833,15 @@ class RowReader:
         for i, f in enumerate(fields):
             if search(f):
                 replaced = enc.replace_undecodable(f)
-                issues.append(_issue(line_no, field_of.get(i, f"column_{i}"), replaced, "undecodable",
-                                     detail=f"バイト {enc.undecodable_bytes(f)}"))
+                issues.append(
+                    _issue(
+                        line_no,
+                        field_of.get(i, f"column_{i}"),
+                        replaced,
+                        "undecodable",
+                        detail=f"バイト {enc.undecodable_bytes(f)}",
+                    )
+                )
                 f = replaced
             out.append(f)
         return out
@@ -854,7 +898,9 @@ class RowReader:
                 continue
             ordinal = self.rows
             self.rows += 1
-            if parts > 1 and (ordinal // block) % parts != part:  # another reader's row: only its key, for the duplicate check
+            if (
+                parts > 1 and (ordinal // block) % parts != part
+            ):  # another reader's row: only its key, for the duplicate check
                 key_values: dict[str, Any] = {}
                 for (a, b), conv in key_slices:
                     s = raw[a:b].decode(encoding, errors)
@@ -868,8 +914,15 @@ class RowReader:
                 continue
             issues: list[Issue] = []
             if len(raw) != record_length:
-                issues.append(issue(line_no, "", len(raw), "record_length",
-                                    detail=f"{record_length} バイトのはず、{len(raw)} バイト"))
+                issues.append(
+                    issue(
+                        line_no,
+                        "",
+                        len(raw),
+                        "record_length",
+                        detail=f"{record_length} バイトのはず、{len(raw)} バイト",
+                    )
+                )
             # Slice by byte position on a latin-1 view (one character per byte), then decode the
             # non-ASCII fields in one call, joined by "\n" (never part of a multi-byte character in
             # CP932 or UTF-8, and never inside a line). Any trouble: field by field, with the report.
@@ -901,7 +954,10 @@ class RowReader:
 
 
 def read_rows(
-    source: BinaryIO | str | Any, layout: Layout, gaiji_map: Mapping[str, str] | None = None, share: Share = WHOLE_FILE,
+    source: BinaryIO | str | Any,
+    layout: Layout,
+    gaiji_map: Mapping[str, str] | None = None,
+    share: Share = WHOLE_FILE,
 ) -> RowReader:
     """Read a ledger file (path or binary file object) with ``layout``; see the module docstring.
 

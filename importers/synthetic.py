@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.addresses import normalize_address
-from core.wareki import format_date
+from core.text import to_halfwidth_kana
+from core.wareki import ERAS, format_date
 from importers.encoding import canonical_encoding
 from importers.layout import Layout, load_preset
 from importers.synthetic_city import CityData, generate_city
-from core.text import to_halfwidth_kana
-from core.wareki import ERAS
 
 __all__ = [
     "SyntheticFile",
@@ -76,7 +75,9 @@ def _layout(layout: str | Layout) -> Layout:
 class _Sink:
     """Writes canonical records (field -> text) in a layout: csv with a header, or fixed width."""
 
-    def __init__(self, dest: str | Path | BinaryIO, layout: Layout, encoding: str | None, extra: tuple[str, ...] = ()):
+    def __init__(
+        self, dest: str | Path | BinaryIO, layout: Layout, encoding: str | None, extra: tuple[str, ...] = ()
+    ) -> None:
         self.layout = layout
         enc = canonical_encoding(encoding or layout.encoding)
         self.encoding = "cp932" if enc == "auto" else enc
@@ -132,8 +133,14 @@ class _Sink:
         return self.rows + (1 if self.layout.format == "csv" and self.layout.header else 0)
 
 
-def _write(dest, layout: Layout, encoding: str | None, records: Iterable[dict], extra: tuple[str, ...] = (),  # noqa: ANN001
-           invalid_marks: dict[int, str] | None = None) -> SyntheticFile:
+def _write(
+    dest: str | Path | BinaryIO,
+    layout: Layout,
+    encoding: str | None,
+    records: Iterable[dict],
+    extra: tuple[str, ...] = (),
+    invalid_marks: dict[int, str] | None = None,
+) -> SyntheticFile:
     sink = _Sink(dest, layout, encoding, extra)
     invalid: dict[int, str] = {}
     try:
@@ -290,8 +297,15 @@ def _dwelling_records(city: CityData, layout: Layout, seed: int) -> Iterator[dic
         }
 
 
-def write_dwellings(dest: str | Path | BinaryIO, city: CityData | int, *, seed: int = 1, with_gaiji: bool = False,
-                    layout: str | Layout = "chukan-dwellings", encoding: str | None = None) -> SyntheticFile:
+def write_dwellings(
+    dest: str | Path | BinaryIO,
+    city: CityData | int,
+    *,
+    seed: int = 1,
+    with_gaiji: bool = False,
+    layout: str | Layout = "chukan-dwellings",
+    encoding: str | None = None,
+) -> SyntheticFile:
     """家屋 in ``chukan-dwellings``: one row per dwelling of the town, owners and co-owners by 宛名番号."""
     city = _city(city, seed, with_gaiji)
     lay = _layout(layout)
@@ -326,8 +340,15 @@ def _land_records(city: CityData, seed: int) -> Iterator[dict]:
         }
 
 
-def write_land(dest: str | Path | BinaryIO, city: CityData | int, *, seed: int = 1, with_gaiji: bool = False,
-               layout: str | Layout = "chukan-land", encoding: str | None = None) -> SyntheticFile:
+def write_land(
+    dest: str | Path | BinaryIO,
+    city: CityData | int,
+    *,
+    seed: int = 1,
+    with_gaiji: bool = False,
+    layout: str | Layout = "chukan-land",
+    encoding: str | None = None,
+) -> SyntheticFile:
     """土地 in ``chukan-land``: the 宅地 under each dwelling plus some farmland and forest."""
     city = _city(city, seed, with_gaiji)
     return _write(dest, _layout(layout), encoding, _land_records(city, seed))
@@ -363,8 +384,15 @@ def _tax_records(city: CityData, seed: int) -> Iterator[dict]:
         }
 
 
-def write_tax(dest: str | Path | BinaryIO, city: CityData | int, *, seed: int = 1, with_gaiji: bool = False,
-              layout: str | Layout = "chukan-tax", encoding: str | None = None) -> SyntheticFile:
+def write_tax(
+    dest: str | Path | BinaryIO,
+    city: CityData | int,
+    *,
+    seed: int = 1,
+    with_gaiji: bool = False,
+    layout: str | Layout = "chukan-tax",
+    encoding: str | None = None,
+) -> SyntheticFile:
     """個人住民税 in ``chukan-tax``: one row per resident aged 18 or more, for the current 課税年度."""
     city = _city(city, seed, with_gaiji)
     return _write(dest, _layout(layout), encoding, _tax_records(city, seed))
@@ -372,10 +400,34 @@ def write_tax(dest: str | Path | BinaryIO, city: CityData | int, *, seed: int = 
 
 # ---------------------------------------------------------------------------------------------- 位置参照情報
 
-GAIKU_COLUMNS = ("都道府県名", "市区町村名", "大字・町丁目名", "小字・通称名", "街区符号・地番", "座標系番号", "X座標", "Y座標",
-                 "緯度", "経度", "住居表示フラグ", "代表フラグ", "更新前履歴フラグ", "更新後履歴フラグ")
-OAZA_COLUMNS = ("都道府県コード", "都道府県名", "市区町村コード", "市区町村名", "大字町丁目コード", "大字町丁目名", "緯度", "経度",
-                "原典資料コード", "大字・字・丁目区分コード")
+GAIKU_COLUMNS = (
+    "都道府県名",
+    "市区町村名",
+    "大字・町丁目名",
+    "小字・通称名",
+    "街区符号・地番",
+    "座標系番号",
+    "X座標",
+    "Y座標",
+    "緯度",
+    "経度",
+    "住居表示フラグ",
+    "代表フラグ",
+    "更新前履歴フラグ",
+    "更新後履歴フラグ",
+)
+OAZA_COLUMNS = (
+    "都道府県コード",
+    "都道府県名",
+    "市区町村コード",
+    "市区町村名",
+    "大字町丁目コード",
+    "大字町丁目名",
+    "緯度",
+    "経度",
+    "原典資料コード",
+    "大字・字・丁目区分コード",
+)
 _ZONE9_LAT, _ZONE9_LON = 36.0, 139.0 + 50 / 60  # 平面直角座標系 第IX系 origin
 
 
@@ -388,7 +440,7 @@ def _plane_xy(lat: float, lon: float) -> tuple[float, float]:
 
 def _csv_out(dest: str | Path | BinaryIO, encoding: str):  # noqa: ANN202
     if isinstance(dest, (str, Path)):
-        return io.TextIOWrapper(open(dest, "wb"), encoding=encoding, newline=""), True  # noqa: SIM115
+        return io.TextIOWrapper(open(dest, "wb"), encoding=encoding, newline=""), True
     return io.TextIOWrapper(dest, encoding=encoding, newline=""), False
 
 
@@ -440,14 +492,31 @@ def write_address_registry(
         for k, ((town, block), points) in enumerate(sorted(blocks.items())):
             lat, lon = mean(points)
             x, y = _plane_xy(lat, lon)
-            writer.writerow((city.prefecture, city.city_name, town, "", block, 9, x, y, f"{lat:.6f}", f"{lon:.6f}",
-                             1, 1, 0, 0))
+            writer.writerow(
+                (city.prefecture, city.city_name, town, "", block, 9, x, y, f"{lat:.6f}", f"{lon:.6f}", 1, 1, 0, 0)
+            )
             rows += 1
             if deleted_every and k % deleted_every == deleted_every - 1:
                 stale_lat, stale_lon = lat + 0.01, lon - 0.01
                 sx, sy = _plane_xy(stale_lat, stale_lon)
-                writer.writerow((city.prefecture, city.city_name, town, "", block, 9, sx, sy, f"{stale_lat:.6f}",
-                                 f"{stale_lon:.6f}", 1, 0, 3, 0))
+                writer.writerow(
+                    (
+                        city.prefecture,
+                        city.city_name,
+                        town,
+                        "",
+                        block,
+                        9,
+                        sx,
+                        sy,
+                        f"{stale_lat:.6f}",
+                        f"{stale_lon:.6f}",
+                        1,
+                        0,
+                        3,
+                        0,
+                    )
+                )
                 rows += 1
                 skipped += 1
         _close(text, own)
@@ -460,8 +529,20 @@ def write_address_registry(
         for town, points in sorted(towns.items()):
             lat, lon = mean(points)
             kind = "3" if town.endswith("丁目") else "1"
-            writer.writerow((pref_code, city.prefecture, city_code, city.city_name, codes.get(town, ""), town,
-                             f"{lat:.6f}", f"{lon:.6f}", "1", kind))
+            writer.writerow(
+                (
+                    pref_code,
+                    city.prefecture,
+                    city_code,
+                    city.city_name,
+                    codes.get(town, ""),
+                    town,
+                    f"{lat:.6f}",
+                    f"{lon:.6f}",
+                    "1",
+                    kind,
+                )
+            )
             rows += 1
         _close(text, own)
         out["oaza"] = SyntheticFile(rows, "isj-oaza", encoding)

@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from core.codes import municipality_check_digit
+from core.tenancy import Municipality
 from victim_support.accounts import services as accounts
 from victim_support.db import make_engine
 from victim_support.migrate import upgrade
-from core.tenancy import Municipality
 
 # Tests (and the servers and CLIs they start) may make the 個人番号 key file when it is missing;
 # a production server never does (ledgers.registry.mynumber).
@@ -141,7 +141,9 @@ def make_municipality(session: Session, name: str = "テスト市") -> Municipal
     return municipality
 
 
-def make_user(session: Session, municipality: Municipality | None, role: str, *, password: str = TEST_PASSWORD, **grant):
+def make_user(
+    session: Session, municipality: Municipality | None, role: str, *, password: str = TEST_PASSWORD, **grant
+):
     user = accounts.create_user(session, f"u{uuid.uuid4().hex[:10]}", password, "試験 利用者", municipality)
     accounts.add_grant(session, user, role, municipality, **grant)
     session.commit()
@@ -156,8 +158,8 @@ def municipality(db) -> Municipality:
 @pytest.fixture
 def app(database_url, engine):
     """The web application on the test database (shared by the HTTP tests)."""
-    from victim_support.app import create_app
     from core.settings import Settings
+    from victim_support.app import create_app
 
     # Every test client logs in from the one address "testclient": no address throttling here
     # (tests/test_web.py tests it on an app of its own).

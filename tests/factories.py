@@ -14,8 +14,20 @@ from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Re
 from ledgers.registry.services import with_search_keys
 
 RESIDENT_FIELDS = (
-    "atena_no", "household_no", "name", "name_kana", "birth_date", "birth_date_raw", "birth_date_unknown", "sex",
-    "relationship", "is_householder", "address", "address_code", "postal_code", "status",
+    "atena_no",
+    "household_no",
+    "name",
+    "name_kana",
+    "birth_date",
+    "birth_date_raw",
+    "birth_date_unknown",
+    "sex",
+    "relationship",
+    "is_householder",
+    "address",
+    "address_code",
+    "postal_code",
+    "status",
 )
 
 
@@ -32,19 +44,33 @@ def load_register(session: Session, municipality_id: int, n_residents: int = 60,
             )
         )
     for resident in city.residents:
-        session.add(with_search_keys(Resident(municipality_id=municipality_id, **{k: resident[k] for k in RESIDENT_FIELDS})))
+        session.add(
+            with_search_keys(Resident(municipality_id=municipality_id, **{k: resident[k] for k in RESIDENT_FIELDS}))
+        )
     units = {household["household_no"]: household.get("katagaki") or "" for household in city.households}
     for d in city.dwellings:
         dwelling = Dwelling(
-            municipality_id=municipality_id, house_no=d["house_no"], location=d["location"],
-            structure=d["structure"], floors=d["floors"], floor_area=d["floor_area"],
-            built_on=date(d["built_year"], 1, 1), owner_atena_no=d["owner_atena_no"] or "",
+            municipality_id=municipality_id,
+            house_no=d["house_no"],
+            location=d["location"],
+            structure=d["structure"],
+            floors=d["floors"],
+            floor_area=d["floor_area"],
+            built_on=date(d["built_year"], 1, 1),
+            owner_atena_no=d["owner_atena_no"] or "",
         )
         session.add(dwelling)
         session.flush()
         for household_no in d["household_nos"]:
-            session.add(Occupancy(municipality_id=municipality_id, household_no=household_no, dwelling_id=dwelling.id,
-                                  unit=units[household_no], source="test"))
+            session.add(
+                Occupancy(
+                    municipality_id=municipality_id,
+                    household_no=household_no,
+                    dwelling_id=dwelling.id,
+                    unit=units[household_no],
+                    source="test",
+                )
+            )
     session.commit()
     return city
 
@@ -59,14 +85,17 @@ def register_town(session: Session, municipality_id: int, disaster, n_residents:
     }
     session.commit()
     dwellings = {
-        d.house_no: d for d in session.execute(select(Dwelling).where(Dwelling.municipality_id == municipality_id)).scalars()
+        d.house_no: d
+        for d in session.execute(select(Dwelling).where(Dwelling.municipality_id == municipality_id)).scalars()
     }
     return city, registered, dwellings
 
 
 def make_disaster(session: Session, municipality_id: int, number: str = "2026-01", name: str = "試験地震"):
     disaster = add_disaster(
-        session, municipality_id, DisasterInput(name=name, kind="earthquake", occurred_on=date(2026, 11, 1), number=number)
+        session,
+        municipality_id,
+        DisasterInput(name=name, kind="earthquake", occurred_on=date(2026, 11, 1), number=number),
     )
     session.commit()
     return disaster

@@ -7,16 +7,16 @@ from datetime import date, timedelta
 
 import pyotp
 import pytest
+from conftest import TEST_PASSWORD, make_municipality, make_user
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from conftest import TEST_PASSWORD, make_municipality, make_user
+from core.accounts import ApiToken, LoginThrottle, User, UserSession
 from core.clock import today_jst, utcnow
+from core.settings import Settings
 from ledgers.disasters.services import DisasterInput, add_disaster
 from victim_support.accounts import security
 from victim_support.accounts import services as accounts
-from core.accounts import ApiToken, LoginThrottle, User, UserSession
-from core.settings import Settings
 
 SETTINGS = Settings()
 
@@ -211,7 +211,9 @@ def _disaster(db, municipality_id: int):
     disaster = add_disaster(
         db,
         municipality_id,
-        DisasterInput(name="試験台風", kind="typhoon", occurred_on=date(2024, 9, 1), number=f"G-{uuid.uuid4().hex[:8]}"),
+        DisasterInput(
+            name="試験台風", kind="typhoon", occurred_on=date(2024, 9, 1), number=f"G-{uuid.uuid4().hex[:8]}"
+        ),
     )
     db.commit()
     return disaster
@@ -253,7 +255,9 @@ def test_grants_are_scoped_by_disaster(db, municipality):
 def test_grant_validity_dates(db, municipality):
     today = today_jst()
     user = accounts.create_user(db, f"u{uuid.uuid4().hex[:10]}", TEST_PASSWORD, "応援 職員", municipality)
-    accounts.add_grant(db, user, "staff", municipality, valid_from=today - timedelta(days=30), valid_until=today - timedelta(days=1))
+    accounts.add_grant(
+        db, user, "staff", municipality, valid_from=today - timedelta(days=30), valid_until=today - timedelta(days=1)
+    )
     db.commit()
     expired = accounts.access_for(db, user)
     assert expired.grants == ()
@@ -317,16 +321,18 @@ def test_second_factor_is_required_for_admins_and_mutual_aid(db, municipality):
     accounts.add_grant(db, helper, "staff", municipality)
     db.commit()
     assert not accounts.access_for(db, helper).needs_second_factor
-    accounts.add_grant(db, helper, "staff", host, valid_until=today_jst() + timedelta(days=14), agreement="災害時相互応援協定")
+    accounts.add_grant(
+        db, helper, "staff", host, valid_until=today_jst() + timedelta(days=14), agreement="災害時相互応援協定"
+    )
     db.commit()
     mutual = accounts.access_for(db, helper)
     assert mutual.needs_second_factor
     assert mutual.can("household.write", host.id)
     # Once the mutual-aid grant has ended, the second factor is no longer demanded by it.
     db.execute(
-        update(accounts.Grant).where(accounts.Grant.user_id == helper.id, accounts.Grant.municipality_id == host.id).values(
-            valid_until=today_jst() - timedelta(days=1)
-        )
+        update(accounts.Grant)
+        .where(accounts.Grant.user_id == helper.id, accounts.Grant.municipality_id == host.id)
+        .values(valid_until=today_jst() - timedelta(days=1))
     )
     db.commit()
     db.expire_all()
@@ -430,7 +436,10 @@ def test_a_client_address_that_fails_too_often_is_blocked_for_a_while(db, engine
     db.commit()
     assert accounts.address_blocked(db, address)
     assert not accounts.address_blocked(db, "198.51.100.7")
-    db.execute(update(LoginThrottle).where(LoginThrottle.address == address)
-               .values(blocked_until=utcnow() - timedelta(seconds=1)))
+    db.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.address == address)
+        .values(blocked_until=utcnow() - timedelta(seconds=1))
+    )
     db.commit()
     assert not accounts.address_blocked(db, address)

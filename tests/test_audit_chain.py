@@ -27,7 +27,9 @@ def audit_engine(fresh_database_url):
 def _append(engine, count: int, start: int = 1) -> None:
     with Session(engine, expire_on_commit=False) as session:
         for i in range(start, start + count):
-            audit.record(session, ACTOR, "household.read", "VictimHousehold", i, {"note": f"閲覧 {i}"}, disaster_number="2024-01")
+            audit.record(
+                session, ACTOR, "household.read", "VictimHousehold", i, {"note": f"閲覧 {i}"}, disaster_number="2024-01"
+            )
         session.commit()
 
 

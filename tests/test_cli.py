@@ -11,16 +11,16 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from core.accounts import Grant, User
+from core.audit import AuditEntry
 from core.codes import municipality_check_digit
+from core.tenancy import get_by_code
 from tests.conftest import random_municipality_code
 from tests.factories import load_register, make_household
-from core.accounts import Grant, User
 from victim_support.accounts.services import access_for, find_user, user_for_token
-from core.audit import AuditEntry
 from victim_support.cli import main
 from victim_support.db import make_engine
 from victim_support.demo import DEMO_CODE, DEMO_PASSWORD
-from core.tenancy import get_by_code
 
 PASSWORD = "cli-pass-2026x"
 
@@ -54,7 +54,7 @@ def _add_municipality(cli, db: Session) -> str:
     return code
 
 
-def _one_line_error(result) -> str:  # noqa: ANN001
+def _one_line_error(result) -> str:
     assert result.exit_code != 0
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
@@ -127,8 +127,21 @@ def test_user_add_with_roles_and_grant(cli, db):
     code = _add_municipality(cli, db)
     other = _add_municipality(cli, db)
     name = f"cli-{uuid.uuid4().hex[:8]}"
-    result = cli("user", "add", name, "--municipality", code, "--password", PASSWORD, "--role", "staff",
-                 "--role", "viewer", "--display-name", "試験 職員")
+    result = cli(
+        "user",
+        "add",
+        name,
+        "--municipality",
+        code,
+        "--password",
+        PASSWORD,
+        "--role",
+        "staff",
+        "--role",
+        "viewer",
+        "--display-name",
+        "試験 職員",
+    )
     assert result.exit_code == 0, result.output
     user = find_user(db, name)
     assert user.display_name == "試験 職員"
@@ -138,8 +151,19 @@ def test_user_add_with_roles_and_grant(cli, db):
     assert access.can("household.write", municipality.id)
 
     # mutual-aid grant in another municipality, limited in time
-    result = cli("user", "grant", name, "--role", "surveyor", "--municipality", other, "--valid-until", "2099-12-31",
-                 "--agreement", "応援協定")
+    result = cli(
+        "user",
+        "grant",
+        name,
+        "--role",
+        "surveyor",
+        "--municipality",
+        other,
+        "--valid-until",
+        "2099-12-31",
+        "--agreement",
+        "応援協定",
+    )
     assert result.exit_code == 0, result.output
     listed = json.loads(cli("user", "list", "--municipality", other, "--json").stdout)
     assert [u["username"] for u in listed] == [name]
@@ -151,8 +175,9 @@ def test_user_add_with_roles_and_grant(cli, db):
 def test_user_add_password_from_stdin_and_system_admin(cli, db):
     code = _add_municipality(cli, db)
     name = f"cli-{uuid.uuid4().hex[:8]}"
-    result = cli("user", "add", name, "--municipality", code, "--password-stdin", "--role", "system_admin",
-                 input=PASSWORD + "\n")
+    result = cli(
+        "user", "add", name, "--municipality", code, "--password-stdin", "--role", "system_admin", input=PASSWORD + "\n"
+    )
     assert result.exit_code == 0, result.output
     user = find_user(db, name)
     grant = db.execute(select(Grant).where(Grant.user_id == user.id)).scalar_one()
@@ -204,11 +229,37 @@ def test_token_create_prints_a_working_token(cli, db):
 
 def test_disaster_add_and_list_json(cli, db):
     code = _add_municipality(cli, db)
-    result = cli("disaster", "add", "--municipality", code, "--name", "試験地震", "--kind", "earthquake",
-                 "--date", "2026-11-20", "--relief-act", "2026-11-20", "--support-act", "2026-11-22")
+    result = cli(
+        "disaster",
+        "add",
+        "--municipality",
+        code,
+        "--name",
+        "試験地震",
+        "--kind",
+        "earthquake",
+        "--date",
+        "2026-11-20",
+        "--relief-act",
+        "2026-11-20",
+        "--support-act",
+        "2026-11-22",
+    )
     assert result.exit_code == 0, result.output
-    result = cli("disaster", "add", "--municipality", code, "--name", "試験水害", "--kind", "flood",
-                 "--date", "2026-07-01", "--number", "F-1")
+    result = cli(
+        "disaster",
+        "add",
+        "--municipality",
+        code,
+        "--name",
+        "試験水害",
+        "--kind",
+        "flood",
+        "--date",
+        "2026-07-01",
+        "--number",
+        "F-1",
+    )
     assert result.exit_code == 0, result.output
     listed = cli("disaster", "list", "--municipality", code, "--json")
     assert listed.exit_code == 0
@@ -247,8 +298,23 @@ def test_stats_json_counts(cli, db):
     code = _add_municipality(cli, db)
     municipality = get_by_code(db, code)
     city = load_register(db, municipality.id, n_residents=40, seed=3)
-    assert cli("disaster", "add", "--municipality", code, "--name", "試験地震", "--kind", "earthquake",
-               "--date", "2026-11-20", "--number", "2026-01").exit_code == 0
+    assert (
+        cli(
+            "disaster",
+            "add",
+            "--municipality",
+            code,
+            "--name",
+            "試験地震",
+            "--kind",
+            "earthquake",
+            "--date",
+            "2026-11-20",
+            "--number",
+            "2026-01",
+        ).exit_code
+        == 0
+    )
     from ledgers.disasters.services import get_disaster
 
     make_household(db, get_disaster(db, municipality.id, "2026-01"))
@@ -287,7 +353,7 @@ def test_unmigrated_database_is_a_one_line_error(tmp_path):
 def test_demo_loads_is_idempotent_and_audited(fresh_database_url):
     runner = CliRunner()
     env = {"DATABASE_URL": fresh_database_url}
-    assert DEMO_CODE == "99201" + municipality_check_digit("99201")
+    assert "99201" + municipality_check_digit("99201") == DEMO_CODE
 
     first = runner.invoke(main, ["demo", "--size", "300", "--seed", "5"], env=env)
     assert first.exit_code == 0, first.output
@@ -367,10 +433,15 @@ def test_newcomer_mistakes_give_one_line_and_exit_2(cli, db, tmp_path, database_
     mapping = tmp_path / "sjis.toml"
     mapping.write_bytes('[layout]\nname = "取込"\n'.encode("cp932"))
     importing = ["import", "residents", "--municipality", code, "--quiet"]
-    assert "empty" in _mistake([*importing[:2], str(empty), *importing[2:], "--layout", "chukan-residents"], database_url)
-    assert "宛名番号" in _mistake([*importing[:2], str(foreign), *importing[2:], "--layout", "chukan-residents"],
-                                database_url)
-    assert "Shift_JIS" in _mistake([*importing[:2], str(foreign), *importing[2:], "--mapping", str(mapping)], database_url)
+    assert "empty" in _mistake(
+        [*importing[:2], str(empty), *importing[2:], "--layout", "chukan-residents"], database_url
+    )
+    assert "宛名番号" in _mistake(
+        [*importing[:2], str(foreign), *importing[2:], "--layout", "chukan-residents"], database_url
+    )
+    assert "Shift_JIS" in _mistake(
+        [*importing[:2], str(foreign), *importing[2:], "--mapping", str(mapping)], database_url
+    )
     assert "対応していません" in _mistake(["municipality", "list"], "mysql://user@host/db")
     assert "対応していません" in _mistake(["db", "upgrade"], "oracle://user@host/db")
 

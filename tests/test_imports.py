@@ -6,6 +6,7 @@ Runs on SQLite and PostgreSQL. The files are written here, in a layout of the te
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -20,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from importers.layout import load_layout
 from core.codes import with_mod11
+from importers.layout import load_layout
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold
 from ledgers.registry import services as registry
@@ -32,8 +33,8 @@ from ledgers.registry.models import (
     ImportIssue,
     ImportRun,
     Occupancy,
-    RegisteredHousehold,
     RegisterChange,
+    RegisteredHousehold,
     Resident,
     TaxRecord,
 )
@@ -86,21 +87,31 @@ def household(n: int) -> str:
     return with_mod11(f"{2000000 + n:07d}")
 
 
-def resident_line(n: int, *, name: str | None = None, kana: str | None = None, birth: str = "3350101",
-                  address: str | None = None, status: str = "01", householder: bool | None = None) -> str:
+def resident_line(
+    n: int,
+    *,
+    name: str | None = None,
+    kana: str | None = None,
+    birth: str = "3350101",
+    address: str | None = None,
+    status: str = "01",
+    householder: bool | None = None,
+) -> str:
     hh = n // 2
-    return ",".join([
-        kana or "ﾃｽﾄ ﾀﾛｳ",
-        atena(n),
-        name or f"試験　太郎{n}",
-        household(hh),
-        birth,
-        "1" if n % 2 else "2",
-        "世帯主" if (householder if householder is not None else n % 2 == 0) else "妻",
-        "1" if (householder if householder is not None else n % 2 == 0) else "0",
-        address or f"見本市桜町二丁目{hh % 20 + 1}番{hh % 7 + 1}号",
-        status,
-    ])
+    return ",".join(
+        [
+            kana or "ﾃｽﾄ ﾀﾛｳ",
+            atena(n),
+            name or f"試験　太郎{n}",
+            household(hh),
+            birth,
+            "1" if n % 2 else "2",
+            "世帯主" if (householder if householder is not None else n % 2 == 0) else "妻",
+            "1" if (householder if householder is not None else n % 2 == 0) else "0",
+            address or f"見本市桜町二丁目{hh % 20 + 1}番{hh % 7 + 1}号",
+            status,
+        ]
+    )
 
 
 def write_cp932(path: Path, lines: list[str]) -> Path:
@@ -122,7 +133,9 @@ def town(db):
 
 def count(db, model, municipality) -> int:
     db.rollback()
-    return db.execute(select(func.count()).select_from(model).where(model.municipality_id == municipality.id)).scalar_one()
+    return db.execute(
+        select(func.count()).select_from(model).where(model.municipality_id == municipality.id)
+    ).scalar_one()
 
 
 def test_first_import_loads_residents_and_derives_households(db, town, layout, tmp_path):
@@ -142,8 +155,9 @@ def test_first_import_loads_residents_and_derives_households(db, town, layout, t
     assert unknown.birth_date is None and unknown.birth_date_unknown and unknown.birth_date_raw == "年月日不詳"
     assert registry.get_resident(db, town.id, atena(0)).birth_date == date(1960, 1, 1)  # 昭和35年1月1日
     head = db.execute(
-        select(RegisteredHousehold).where(RegisteredHousehold.municipality_id == town.id,
-                                          RegisteredHousehold.household_no == household(0))
+        select(RegisteredHousehold).where(
+            RegisteredHousehold.municipality_id == town.id, RegisteredHousehold.household_no == household(0)
+        )
     ).scalar_one()
     assert head.householder_name == "試験　太郎0"
     run = db.get(ImportRun, outcome.run_id)
@@ -158,9 +172,11 @@ def test_abort_writes_nothing_and_reports_each_bad_line(db, town, layout, tmp_pa
     outcome = import_file(db, town, "residents", path, layout)
     assert outcome.status == "refused"
     assert count(db, Resident, town) == 0 and count(db, RegisteredHousehold, town) == 0
-    issues = db.execute(
-        select(ImportIssue).where(ImportIssue.run_id == outcome.run_id).order_by(ImportIssue.line_no)
-    ).scalars().all()
+    issues = (
+        db.execute(select(ImportIssue).where(ImportIssue.run_id == outcome.run_id).order_by(ImportIssue.line_no))
+        .scalars()
+        .all()
+    )
     assert [(i.line_no, i.field) for i in issues if i.severity == "error"] == [(4, "atena_no"), (6, "birth_date")]
 
     skipped = import_file(db, town, "residents", path, layout, on_error="skip")
@@ -169,8 +185,9 @@ def test_abort_writes_nothing_and_reports_each_bad_line(db, town, layout, tmp_pa
 
 
 def test_dry_run_writes_nothing(db, town, layout, tmp_path):
-    outcome = import_file(db, town, "residents", write_cp932(tmp_path / "r.csv", [resident_line(1)]), layout,
-                          dry_run=True)
+    outcome = import_file(
+        db, town, "residents", write_cp932(tmp_path / "r.csv", [resident_line(1)]), layout, dry_run=True
+    )
     assert outcome.status == "checked" and outcome.counts["added"] == 1
     assert count(db, Resident, town) == 0
 
@@ -179,11 +196,17 @@ def test_reimport_is_a_diff_and_leaves_victim_snapshots_alone(db, town, layout, 
     first = [resident_line(n) for n in range(8)]
     assert import_file(db, town, "residents", write_cp932(tmp_path / "v1.csv", first), layout).status == "succeeded"
     # The same file again changes nothing.
-    before = {r.atena_no: r.updated_at for r in db.execute(select(Resident).where(Resident.municipality_id == town.id)).scalars()}
+    before = {
+        r.atena_no: r.updated_at
+        for r in db.execute(select(Resident).where(Resident.municipality_id == town.id)).scalars()
+    }
     again = import_file(db, town, "residents", write_cp932(tmp_path / "v1b.csv", first), layout)
     assert again.counts["unchanged"] == 8 and again.counts["added"] == again.counts["changed"] == 0
     assert again.counts["removed"] == 0 and count(db, RegisterChange, town) == 0
-    after = {r.atena_no: r.updated_at for r in db.execute(select(Resident).where(Resident.municipality_id == town.id)).scalars()}
+    after = {
+        r.atena_no: r.updated_at
+        for r in db.execute(select(Resident).where(Resident.municipality_id == town.id)).scalars()
+    }
     assert after == before
 
     # A victim household registered from 世帯 0 before the newer extract arrives.
@@ -200,13 +223,20 @@ def test_reimport_is_a_diff_and_leaves_victim_snapshots_alone(db, town, layout, 
     newer.append(resident_line(8))  # born / moved in
     diff = import_file(db, town, "residents", write_cp932(tmp_path / "v2.csv", newer), layout)
     assert diff.status == "succeeded"
-    assert (diff.counts["added"], diff.counts["changed"], diff.counts["unchanged"], diff.counts["removed"]) == (1, 2, 5, 1)
+    assert (diff.counts["added"], diff.counts["changed"], diff.counts["unchanged"], diff.counts["removed"]) == (
+        1,
+        2,
+        5,
+        1,
+    )
     assert count(db, Resident, town) == 9  # nobody deleted
     assert registry.get_resident(db, town.id, atena(1)).status == "deceased"
     gone = registry.get_resident(db, town.id, atena(7))
     assert gone.status == "removed" and gone.status_reason
-    changes = {(c.key, c.field): (c.old_value, c.new_value) for c in db.execute(
-        select(RegisterChange).where(RegisterChange.run_id == diff.run_id)).scalars()}
+    changes = {
+        (c.key, c.field): (c.old_value, c.new_value)
+        for c in db.execute(select(RegisterChange).where(RegisterChange.run_id == diff.run_id)).scalars()
+    }
     assert changes[(atena(0), "address")][1] == "見本市港町3番5号"
     assert changes[(atena(1), "status")] == ("resident", "deceased")
     assert changes[(atena(7), "status")] == ("resident", "removed")
@@ -219,8 +249,12 @@ def test_reimport_is_a_diff_and_leaves_victim_snapshots_alone(db, town, layout, 
 
 
 def test_dwellings_link_to_households_by_address_and_geocode(db, town, layout, tmp_path):
-    lines = [resident_line(0, address="見本市桜町二丁目3番4号"), resident_line(1, address="見本市桜町二丁目3番4号"),
-             resident_line(2, address="見本市桜町2-5-1　桜ハイツ101号室"), resident_line(4, address="見本市幻町1番1号")]
+    lines = [
+        resident_line(0, address="見本市桜町二丁目3番4号"),
+        resident_line(1, address="見本市桜町二丁目3番4号"),
+        resident_line(2, address="見本市桜町2-5-1　桜ハイツ101号室"),
+        resident_line(4, address="見本市幻町1番1号"),
+    ]
     assert import_file(db, town, "residents", write_cp932(tmp_path / "r.csv", lines), layout).status == "succeeded"
     dwellings = tmp_path / "d.csv"
     dwellings.write_bytes(
@@ -235,9 +269,13 @@ def test_dwellings_link_to_households_by_address_and_geocode(db, town, layout, t
     )
     outcome = import_file(db, town, "dwellings", dwellings, load_layout(dwelling_layout))
     assert outcome.status == "succeeded" and outcome.counts["added"] == 2
-    links = dict(db.execute(
-        select(Occupancy.household_no, Dwelling.house_no).join(Dwelling, Dwelling.id == Occupancy.dwelling_id)
-        .where(Occupancy.municipality_id == town.id)).all())
+    links = dict(
+        db.execute(
+            select(Occupancy.household_no, Dwelling.house_no)
+            .join(Dwelling, Dwelling.id == Occupancy.dwelling_id)
+            .where(Occupancy.municipality_id == town.id)
+        ).all()
+    )
     assert links == {household(0): "101-1", household(1): "205-2"}
     apartment = registry.dwellings_of_household(db, town.id, household(1))
     assert apartment[0][1].unit.endswith("101号室")
@@ -245,9 +283,11 @@ def test_dwellings_link_to_households_by_address_and_geocode(db, town, layout, t
     # The address registry (位置参照情報 街区レベル) geocodes at block level, else town level, else none.
     points = tmp_path / "isj.csv"
     points.write_bytes(
-        ("都道府県名,市区町村名,大字・町丁目名,小字・通称名,街区符号・地番,座標系番号,X座標,Y座標,緯度,経度,住居表示フラグ,代表フラグ,更新前履歴フラグ,更新後履歴フラグ\r\n"
-         "架空県,見本市,桜町二丁目,,3,9,0,0,35.100000,139.200000,1,1,0,0\r\n"
-         "架空県,見本市,桜町二丁目,,5,9,0,0,35.100500,139.200500,1,1,0,0\r\n").encode("cp932")
+        (
+            "都道府県名,市区町村名,大字・町丁目名,小字・通称名,街区符号・地番,座標系番号,X座標,Y座標,緯度,経度,住居表示フラグ,代表フラグ,更新前履歴フラグ,更新後履歴フラグ\r\n"
+            "架空県,見本市,桜町二丁目,,3,9,0,0,35.100000,139.200000,1,1,0,0\r\n"
+            "架空県,見本市,桜町二丁目,,5,9,0,0,35.100500,139.200500,1,1,0,0\r\n"
+        ).encode("cp932")
     )
     from importers.layout import load_preset
 
@@ -261,16 +301,26 @@ def test_dwellings_link_to_households_by_address_and_geocode(db, town, layout, t
 
 
 def test_tax_records_link_to_people_and_household_income(db, town, layout, tmp_path):
-    assert import_file(db, town, "residents", write_cp932(tmp_path / "r.csv", [resident_line(n) for n in range(4)]),
-                       layout).status == "succeeded"
+    assert (
+        import_file(
+            db, town, "residents", write_cp932(tmp_path / "r.csv", [resident_line(n) for n in range(4)]), layout
+        ).status
+        == "succeeded"
+    )
     tax = tmp_path / "t.csv"
-    tax.write_bytes(("宛名番号,年度,所得,課税\r\n"
-                     f"{atena(0)},2026,3200000,1\r\n{atena(1)},2026,800000,0\r\n{atena(2)},2026,0,0\r\n").encode("cp932"))
+    tax.write_bytes(
+        (
+            "宛名番号,年度,所得,課税\r\n"
+            f"{atena(0)},2026,3200000,1\r\n{atena(1)},2026,800000,0\r\n{atena(2)},2026,0,0\r\n"
+        ).encode("cp932")
+    )
     tax_layout = tmp_path / "t.toml"
     tax_layout.write_text(
         '[layout]\nname="t-t"\nkind="tax"\nformat="csv"\nencoding="cp932"\nheader=true\ndate_style="iso"\n'
         '[columns]\natena_no="宛名番号"\nfiscal_year="年度"\ntotal_income="所得"\ntaxable="課税"\n'
-        '[codes.taxable]\n"1"=true\n"0"=false\n', encoding="utf-8")
+        '[codes.taxable]\n"1"=true\n"0"=false\n',
+        encoding="utf-8",
+    )
     outcome = import_file(db, town, "tax", tax, load_layout(tax_layout))
     assert outcome.status == "succeeded" and outcome.counts["added"] == 3
     assert count(db, TaxRecord, town) == 3
@@ -285,8 +335,10 @@ def test_my_number_is_encrypted_and_never_in_the_history(db, town, tmp_path, mon
 
     mynumber._key.cache_clear()
     mapping = tmp_path / "m.toml"
-    mapping.write_text(RESIDENT_MAPPING.replace('status = "住民状態"', 'status = "住民状態"\nmy_number = "マイナンバー"'),
-                       encoding="utf-8")
+    mapping.write_text(
+        RESIDENT_MAPPING.replace('status = "住民状態"', 'status = "住民状態"\nmy_number = "マイナンバー"'),
+        encoding="utf-8",
+    )
     layout = load_layout(mapping)
 
     def write(name: str, number: str) -> Path:
@@ -294,13 +346,22 @@ def test_my_number_is_encrypted_and_never_in_the_history(db, town, tmp_path, mon
         path.write_bytes((HEADER + ",マイナンバー\r\n" + resident_line(0) + f",{number}\r\n").encode("cp932"))
         return path
 
-    assert import_file(db, town, "residents", write("a.csv", "123456789018"), layout, reader=reader).status == "succeeded"
+    assert (
+        import_file(db, town, "residents", write("a.csv", "123456789018"), layout, reader=reader).status == "succeeded"
+    )
     stored = registry.get_resident(db, town.id, atena(0))
     assert stored.my_number_cipher and "123456789018" not in stored.my_number_cipher
     assert mynumber.decrypt(stored.my_number_cipher, f"{town.code}:{atena(0)}") == "123456789018"
     same = import_file(db, town, "residents", write("b.csv", "123456789018"), layout, reader=reader)
     assert same.counts["unchanged"] == 1
-    changed = import_file(db, town, "residents", write("c.csv", "987654321000"[:11] + mynumber.my_number_check_digit("98765432100")), layout, reader=reader)
+    changed = import_file(
+        db,
+        town,
+        "residents",
+        write("c.csv", "987654321000"[:11] + mynumber.my_number_check_digit("98765432100")),
+        layout,
+        reader=reader,
+    )
     assert changed.counts["changed"] == 1
     history = db.execute(select(RegisterChange).where(RegisterChange.run_id == changed.run_id)).scalars().all()
     assert [c.field for c in history] == ["my_number_cipher"]
@@ -313,7 +374,9 @@ def test_gaiji_map_is_applied(db, town, layout, tmp_path):
 
     replace_gaiji_map(db, town.id, parse_gaiji_csv("コード,文字,備考\nE000,𠮷,つちよし\n".encode()))
     db.commit()
-    import_file(db, town, "residents", write_cp932(tmp_path / "r.csv", [resident_line(0, name=f"{GAIJI}田　一")]), layout)
+    import_file(
+        db, town, "residents", write_cp932(tmp_path / "r.csv", [resident_line(0, name=f"{GAIJI}田　一")]), layout
+    )
     person = registry.get_resident(db, town.id, atena(0))
     assert person.name == "𠮷田　一" and person.name_raw == f"{GAIJI}田　一"
 
@@ -324,10 +387,8 @@ def test_gaiji_map_is_applied(db, town, layout, tmp_path):
 def _children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             found.update(int(c) for c in (task / "children").read_text().split())
-        except OSError:
-            pass
     return found
 
 
@@ -343,8 +404,8 @@ def _gone(pid: int) -> bool:
 def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_path, reader):
     from sqlmodel import Session
 
-    from victim_support.db import make_engine
     from core.tenancy import add_municipality
+    from victim_support.db import make_engine
 
     engine = make_engine(fresh_database_url)
     with Session(engine) as session:
@@ -355,9 +416,22 @@ def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_pat
     path = write_cp932(tmp_path / "big.csv", [resident_line(n) for n in range(60_000)])
     env = {**os.environ, "DATABASE_URL": fresh_database_url, "VS_IMPORT_READER": reader}
     process = subprocess.Popen(
-        [sys.executable, "-m", "victim_support.cli", "import", "residents", str(path), "--municipality", "992011",
-         "--mapping", str(mapping)],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "victim_support.cli",
+            "import",
+            "residents",
+            str(path),
+            "--municipality",
+            "992011",
+            "--mapping",
+            str(mapping),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -387,14 +461,28 @@ def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_pat
         assert run.municipality_id == town_id
     # and a new import of the same file then succeeds in full
     done = subprocess.run(
-        [sys.executable, "-m", "victim_support.cli", "import", "residents", str(path), "--municipality", "992011",
-         "--mapping", str(mapping), "--quiet"], env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "victim_support.cli",
+            "import",
+            "residents",
+            str(path),
+            "--municipality",
+            "992011",
+            "--mapping",
+            str(mapping),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(Resident)).scalar_one() == 60_000
     engine.dispose()
-
 
 
 # ---------------------------------------------------------------- browser upload (background job)
@@ -403,11 +491,11 @@ def test_killed_import_leaves_the_database_as_before(fresh_database_url, tmp_pat
 def test_admin_uploads_a_file_follows_progress_and_downloads_the_report(db, town, tmp_path):
     from litestar.testing import TestClient
 
+    from core.settings import Settings
     from tests.conftest import TEST_PASSWORD, make_user
     from tests.webclient import csrf_of, login
     from tests.webclient import select as choose
     from victim_support.app import create_app
-    from core.settings import Settings
 
     admin = make_user(db, town, "municipality_admin")
     staff = make_user(db, town, "staff")
@@ -423,7 +511,10 @@ def test_admin_uploads_a_file_follows_progress_and_downloads_the_report(db, town
         response = client.post(
             "/admin/imports/",
             data={"_csrf": csrf_of(page.text), "kind": "residents", "on_error": "skip"},
-            files={"file": ("住民.csv", data, "text/csv"), "mapping": ("m.toml", RESIDENT_MAPPING.encode(), "application/toml")},
+            files={
+                "file": ("住民.csv", data, "text/csv"),
+                "mapping": ("m.toml", RESIDENT_MAPPING.encode(), "application/toml"),
+            },
             follow_redirects=False,
         )
         assert response.status_code in (302, 303), response.text
@@ -457,7 +548,8 @@ def test_admin_uploads_a_file_follows_progress_and_downloads_the_report(db, town
 
 
 def test_an_interrupted_import_job_shows_on_any_instance_and_runs_again_from_the_retry_button(
-        database_url, db, town, tmp_path, monkeypatch):
+    database_url, db, town, tmp_path, monkeypatch
+):
     """The job page reads the job's row, so a second instance shows the progress of an import that
     another instance runs; when that instance dies the job shows 中断 there too, and 再実行 queues it
     again for whichever instance is free (audited, CSRF-checked, only for the tenant's importers)."""
@@ -489,8 +581,14 @@ def test_an_interrupted_import_job_shows_on_any_instance_and_runs_again_from_the
     stored.write_bytes(data)
     # as the upload page leaves it, then taken by an instance (on another host) that has read 5 rows
     params = import_job.import_params(
-        kind="residents", stored_path=stored, file_name="住民.csv", file_sha256=hashlib.sha256(data).hexdigest(),
-        on_error="abort", dry_run=False, mapping=RESIDENT_MAPPING, mapping_name="m.toml",
+        kind="residents",
+        stored_path=stored,
+        file_name="住民.csv",
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        on_error="abort",
+        dry_run=False,
+        mapping=RESIDENT_MAPPING,
+        mapping_name="m.toml",
         actor=Actor(user_id=admin.id, username=admin.username, acting_municipality=town.code),
     )
     job = jobs.enqueue(db, import_job.KIND, town.id, params, created_by_id=admin.id, total=12)
@@ -507,10 +605,15 @@ def test_an_interrupted_import_job_shows_on_any_instance_and_runs_again_from_the
             choose(first, town.code)
             second.cookies.update(first.cookies)  # one browser, its requests spread over two instances
             form = first.get("/admin/imports/").text
-            wrong = first.post("/admin/imports/", data={"_csrf": csrf_of(form), "kind": "dwellings"},
-                               files={"file": ("住民.csv", data, "text/csv"),
-                                      "mapping": ("m.toml", RESIDENT_MAPPING.encode(), "application/toml")},
-                               follow_redirects=False)
+            wrong = first.post(
+                "/admin/imports/",
+                data={"_csrf": csrf_of(form), "kind": "dwellings"},
+                files={
+                    "file": ("住民.csv", data, "text/csv"),
+                    "mapping": ("m.toml", RESIDENT_MAPPING.encode(), "application/toml"),
+                },
+                follow_redirects=False,
+            )
             assert wrong.status_code == 400 and "合いません" in wrong.text  # refused before anything is stored
             assert [path.name for path in (tmp_path / "uploads").iterdir()] == [stored.name]
             running = second.get(job_url, headers={"HX-Request": "true"})
@@ -518,8 +621,11 @@ def test_an_interrupted_import_job_shows_on_any_instance_and_runs_again_from_the
             assert "実行中" in running.text and 'value="41"' in running.text and "hx-get" in running.text
             assert "再実行" not in running.text
 
-            db.execute(update(BackgroundJob).where(BackgroundJob.id == job.id)
-                       .values(heartbeat_at=utcnow() - timedelta(minutes=2)))  # the instance died
+            db.execute(
+                update(BackgroundJob)
+                .where(BackgroundJob.id == job.id)
+                .values(heartbeat_at=utcnow() - timedelta(minutes=2))
+            )  # the instance died
             db.commit()
             page = first.get(job_url)
             assert page.status_code == 200 and "中断" in page.text and "再実行" in page.text
@@ -550,9 +656,12 @@ def test_an_interrupted_import_job_shows_on_any_instance_and_runs_again_from_the
             assert not stored.exists()  # kept for the retry, removed once the import had an outcome
             run = db.get(ImportRun, done.result["run_id"])
             assert run.status == "succeeded" and run.started_by_id == admin.id and run.file_name == "住民.csv"
-            audit = db.execute(select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.target_id)
-                               .where(AuditEntry.action.in_(("job.retry", "import.residents")),
-                                      AuditEntry.acting_municipality == town.code)).all()
+            audit = db.execute(
+                select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.target_id).where(
+                    AuditEntry.action.in_(("job.retry", "import.residents")),
+                    AuditEntry.acting_municipality == town.code,
+                )
+            ).all()
             assert sorted(audit) == [("import.residents", admin.id, str(run.id)), ("job.retry", admin.id, str(job.id))]
 
         for user, town_code, status in ((staff, town.code, 403), (outsider, elsewhere.code, 404)):
@@ -570,14 +679,15 @@ def test_an_interrupted_import_job_shows_on_any_instance_and_runs_again_from_the
 # ---------------------------------------------------------------- a first large load: indexes built after the rows
 
 
-def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(fresh_database_url, tmp_path, layout,
-                                                                            monkeypatch):
+def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(
+    fresh_database_url, tmp_path, layout, monkeypatch
+):
     from sqlalchemy import inspect
     from sqlmodel import Session
 
+    from core.tenancy import add_municipality
     from ledgers.registry import imports
     from victim_support.db import make_engine
-    from core.tenancy import add_municipality
 
     expected = {index.name for index in Resident.__table__.indexes if not index.unique}
     households = {index.name for index in RegisteredHousehold.__table__.indexes if not index.unique}
@@ -585,7 +695,7 @@ def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(fres
     restored: list[str] = []
     real_restore = imports._restore_indexes
 
-    def restore(session, indexes):  # noqa: ANN001, ANN202
+    def restore(session, indexes):
         restored.extend(index.name for index in indexes)
         real_restore(session, indexes)
 
@@ -600,8 +710,15 @@ def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(fres
             assert refused.status == "refused" and restored == []
             assert expected <= {ix["name"] for ix in inspect(engine).get_indexes("resident")}  # the drop rolled back
 
-            outcome = import_file(session, town, "residents", write_cp932(tmp_path / "r.csv", lines), layout,
-                                  defer_indexes=True, reader="process")
+            outcome = import_file(
+                session,
+                town,
+                "residents",
+                write_cp932(tmp_path / "r.csv", lines),
+                layout,
+                defer_indexes=True,
+                reader="process",
+            )
             assert outcome.status == "succeeded" and outcome.counts["added"] == 40
             assert set(restored) == expected | households  # the derived 世帯 too
             assert expected <= {ix["name"] for ix in inspect(engine).get_indexes("resident")}
@@ -609,8 +726,9 @@ def test_a_first_load_into_an_empty_table_builds_the_indexes_after_the_rows(fres
             assert [r.atena_no for r in registry.search_residents(session, town.id, "試験　太郎7")] == [atena(7)]
 
             restored.clear()  # the table holds rows now: a second load keeps its indexes
-            again = import_file(session, town, "residents", write_cp932(tmp_path / "r2.csv", lines[:30]), layout,
-                                defer_indexes=True)
+            again = import_file(
+                session, town, "residents", write_cp932(tmp_path / "r2.csv", lines[:30]), layout, defer_indexes=True
+            )
             assert again.status == "succeeded" and again.counts["removed"] == 10 and restored == []
     finally:
         engine.dispose()
@@ -623,14 +741,22 @@ def test_a_reimport_updates_the_households_whose_members_moved_left_or_arrived(d
     def stored() -> dict[str, tuple]:
         db.rollback()
         db.expire_all()
-        return {h.household_no: (h.address, h.householder_name, h.updated_at) for h in db.execute(
-            select(RegisteredHousehold).where(RegisteredHousehold.municipality_id == town.id)).scalars()}
+        return {
+            h.household_no: (h.address, h.householder_name, h.updated_at)
+            for h in db.execute(
+                select(RegisteredHousehold).where(RegisteredHousehold.municipality_id == town.id)
+            ).scalars()
+        }
 
     before = stored()
     assert len(before) == 3 and before[household(1)][1] == "試験　太郎2"
-    newer = [*first[:2],
-             resident_line(2, address="見本市桜町三丁目9番9号"), resident_line(3, address="見本市桜町三丁目9番9号"),
-             resident_line(6), resident_line(7)]  # 世帯 1 moved, 世帯 2 left, 世帯 3 is new
+    newer = [
+        *first[:2],
+        resident_line(2, address="見本市桜町三丁目9番9号"),
+        resident_line(3, address="見本市桜町三丁目9番9号"),
+        resident_line(6),
+        resident_line(7),
+    ]  # 世帯 1 moved, 世帯 2 left, 世帯 3 is new
     diff = import_file(db, town, "residents", write_cp932(tmp_path / "v2.csv", newer), layout)
     assert diff.status == "succeeded" and diff.counts["removed"] == 2
     assert diff.counts["households_added"] == 1 and diff.counts["households_changed"] == 1
@@ -638,8 +764,15 @@ def test_a_reimport_updates_the_households_whose_members_moved_left_or_arrived(d
     assert after[household(1)][0] == "見本市桜町三丁目9番9号"
     assert after[household(3)][1] == "試験　太郎6"
     assert after[household(0)] == before[household(0)]  # not touched
-    changes = db.execute(select(RegisterChange).where(RegisterChange.run_id == diff.run_id,
-                                                      RegisterChange.entity == "registered_household")).scalars().all()
+    changes = (
+        db.execute(
+            select(RegisterChange).where(
+                RegisterChange.run_id == diff.run_id, RegisterChange.entity == "registered_household"
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert {(c.key, c.field) for c in changes} == {(household(1), "address")}
 
 
@@ -653,8 +786,9 @@ def test_the_validation_report_guards_formula_cells(db, town, layout, tmp_path, 
     lines[1] = resident_line(1, birth="=cmd|' /C calc'!A0")
     outcome = import_file(db, town, "residents", write_cp932(tmp_path / "evil.csv", lines), layout)
     assert outcome.status == "refused"
-    result = CliRunner().invoke(main, ["import-report", str(outcome.run_id), "--municipality", town.code],
-                                env={"DATABASE_URL": database_url})
+    result = CliRunner().invoke(
+        main, ["import-report", str(outcome.run_id), "--municipality", town.code], env={"DATABASE_URL": database_url}
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
     assert rows[0] == ["line", "field", "value", "reason", "severity"]
@@ -664,8 +798,9 @@ def test_the_validation_report_guards_formula_cells(db, town, layout, tmp_path, 
 
 
 @pytest.mark.parametrize("content", [bytes(range(256)) * 8, "氏名,住所\r\n山田,東京\r\n".encode("cp932")])
-def test_a_binary_or_foreign_file_ends_as_a_failed_run_with_one_readable_line(db, town, tmp_path, database_url,
-                                                                              content):
+def test_a_binary_or_foreign_file_ends_as_a_failed_run_with_one_readable_line(
+    db, town, tmp_path, database_url, content
+):
     # Before: surrogate-escaped bytes in the message made writing the failed status raise, the run
     # stayed "running" and the CLI printed a traceback.
     from click.testing import CliRunner
@@ -675,8 +810,11 @@ def test_a_binary_or_foreign_file_ends_as_a_failed_run_with_one_readable_line(db
 
     path = tmp_path / "wrong.csv"
     path.write_bytes(content)
-    result = CliRunner().invoke(main, ["import", "residents", str(path), "--municipality", town.code,
-                                       "--layout", "chukan-residents", "--quiet"], env={"DATABASE_URL": database_url})
+    result = CliRunner().invoke(
+        main,
+        ["import", "residents", str(path), "--municipality", town.code, "--layout", "chukan-residents", "--quiet"],
+        env={"DATABASE_URL": database_url},
+    )
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: 取込 ") and "は失敗しました" in lines[0], result.output
@@ -687,8 +825,13 @@ def test_a_binary_or_foreign_file_ends_as_a_failed_run_with_one_readable_line(db
     assert "宛名番号" in run.message and run.message.isprintable()
     if content.startswith(b"\x00"):
         assert "\\x" in run.message  # the undecodable bytes shown as \xNN
-    entry = db.execute(select(AuditEntry).where(AuditEntry.action == "import.residents",
-                                                AuditEntry.target_id == str(run.id))).scalars().one()
+    entry = (
+        db.execute(
+            select(AuditEntry).where(AuditEntry.action == "import.residents", AuditEntry.target_id == str(run.id))
+        )
+        .scalars()
+        .one()
+    )
     assert '"failed"' in entry.detail
 
 

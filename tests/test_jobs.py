@@ -37,7 +37,7 @@ def job_kind():
     """Register a handler under a kind no other test uses; unregistered afterwards."""
     kinds = []
 
-    def make(handler) -> str:  # noqa: ANN001
+    def make(handler) -> str:
         kind = f"test-{uuid.uuid4().hex[:12]}"
         jobs.register(kind, handler)
         kinds.append(kind)
@@ -63,7 +63,7 @@ def read(engine, job_id: int) -> BackgroundJob:
         return session.get(BackgroundJob, job_id)
 
 
-def wait_until(predicate, what: str, timeout: float = 30):  # noqa: ANN001, ANN201
+def wait_until(predicate, what: str, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -75,8 +75,11 @@ def wait_until(predicate, what: str, timeout: float = 30):  # noqa: ANN001, ANN2
 
 def backdate_heartbeat(db: Session, job_id: int, seconds: float = 120) -> None:
     """As if ``seconds`` had passed since the runner last wrote."""
-    db.execute(update(BackgroundJob).where(BackgroundJob.id == job_id)
-               .values(heartbeat_at=utcnow() - timedelta(seconds=seconds)))
+    db.execute(
+        update(BackgroundJob)
+        .where(BackgroundJob.id == job_id)
+        .values(heartbeat_at=utcnow() - timedelta(seconds=seconds))
+    )
     db.commit()
 
 
@@ -90,7 +93,7 @@ def test_two_instances_racing_for_queued_jobs_never_run_one_twice(db, municipali
     two_at_once = threading.Event()
     lock = threading.Lock()
 
-    def handler(ctx):  # noqa: ANN001, ANN202
+    def handler(ctx):
         with lock:
             ran.append((ctx.job_id, ctx.owner))
             owners_running.add(ctx.owner)
@@ -119,8 +122,12 @@ def test_two_instances_racing_for_queued_jobs_never_run_one_twice(db, municipali
     duplicates = [job_id for job_id, times in Counter(job_id for job_id, _ in ran).items() if times > 1]
     assert duplicates == []
     assert sorted(job_id for job_id, _ in ran) == ids and sorted(claimed) == ids
-    rows = {job.id: job for job in db.execute(
-        select(BackgroundJob).where(BackgroundJob.id.in_(ids)).execution_options(populate_existing=True)).scalars()}
+    rows = {
+        job.id: job
+        for job in db.execute(
+            select(BackgroundJob).where(BackgroundJob.id.in_(ids)).execution_options(populate_existing=True)
+        ).scalars()
+    }
     ran_by = dict(ran)
     for n, job_id in enumerate(ids):
         job = rows[job_id]
@@ -147,7 +154,7 @@ def test_the_oldest_queued_job_of_a_known_kind_is_taken_first(db, municipality, 
 def test_a_handler_that_raises_fails_its_job_with_the_message_and_can_be_retried(db, municipality, job_kind, engine):
     calls = []
 
-    def handler(ctx):  # noqa: ANN001, ANN202
+    def handler(ctx):
         calls.append(ctx.attempts)
         ctx.progress(1, 4)
         if len(calls) == 1:
@@ -160,7 +167,12 @@ def test_a_handler_that_raises_fails_its_job_with_the_message_and_can_be_retried
     db.commit()
     assert jobs.run_job(engine, job_id)
     failed = read(engine, job_id)
-    assert (failed.state, failed.message, failed.result, failed.attempts) == ("failed", "台帳ファイルが読めません", {}, 1)
+    assert (failed.state, failed.message, failed.result, failed.attempts) == (
+        "failed",
+        "台帳ファイルが読めません",
+        {},
+        1,
+    )
     with pytest.raises(Conflict):
         jobs.retry(db, -1)  # no such job
     queued = jobs.retry(db, job_id)
@@ -181,7 +193,7 @@ def test_a_handler_that_raises_fails_its_job_with_the_message_and_can_be_retried
 def test_progress_and_heartbeat_written_by_one_instance_are_read_by_another(db, municipality, job_kind, two_engines):
     reported, release = threading.Event(), threading.Event()
 
-    def handler(ctx):  # noqa: ANN001, ANN202
+    def handler(ctx):
         ctx.progress(3, 10)
         reported.set()
         assert release.wait(30)
@@ -199,7 +211,12 @@ def test_progress_and_heartbeat_written_by_one_instance_are_read_by_another(db, 
         assert reported.wait(30)
         seen = wait_until(lambda: (job := read(reader_engine, job_id)).progress_done == 3 and job, "progress 3/10")
         assert (seen.state, seen.progress_total, seen.percent, seen.owner, seen.attempts) == (
-            "running", 10, 30, runner.owner, 1)
+            "running",
+            10,
+            30,
+            runner.owner,
+            1,
+        )
         wait_until(lambda: read(reader_engine, job_id).heartbeat_at > seen.heartbeat_at, "a newer heartbeat")
         with Session(reader_engine) as looker:  # the other instance looks: fresh heartbeat, not interrupted
             assert jobs.get_job(looker, job_id).state == "running"
@@ -232,12 +249,17 @@ jobs.run_job(make_engine(url), job_id, heartbeat_seconds=600)
 
 
 def test_a_job_whose_instance_died_shows_as_interrupted_and_succeeds_when_retried(
-        database_url, db, municipality, job_kind, engine):
+    database_url, db, municipality, job_kind, engine
+):
     kind = job_kind(lambda ctx: (ctx.progress(2, 2), {"second": ctx.attempts})[1])
     job_id = jobs.enqueue(db, kind, municipality.id, total=2).id
     db.commit()
-    instance = subprocess.Popen([sys.executable, "-c", DYING_INSTANCE, database_url, kind, str(job_id)],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    instance = subprocess.Popen(
+        [sys.executable, "-c", DYING_INSTANCE, database_url, kind, str(job_id)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert instance.stdout.readline().strip() == "started"
         running = jobs.get_job(db, job_id)
@@ -282,7 +304,7 @@ def test_a_live_runner_whose_heartbeat_stalled_keeps_its_job_or_gives_it_up(db, 
     started, release = threading.Event(), threading.Event()
     outcome: list[str] = []
 
-    def handler(ctx):  # noqa: ANN001, ANN202
+    def handler(ctx):
         ctx.progress(1, 3)
         started.set()
         assert release.wait(30)
@@ -328,11 +350,10 @@ def test_a_live_runner_whose_heartbeat_stalled_keeps_its_job_or_gives_it_up(db, 
 # ---------------------------------------------------------------- the worker thread
 
 
-def test_the_worker_thread_runs_queued_jobs_and_a_stop_interrupts_the_running_one(
-        db, municipality, job_kind, engine):
+def test_the_worker_thread_runs_queued_jobs_and_a_stop_interrupts_the_running_one(db, municipality, job_kind, engine):
     started = threading.Event()
 
-    def long_handler(ctx):  # noqa: ANN001, ANN202
+    def long_handler(ctx):
         started.set()
         while True:  # until told to stop
             ctx.progress(1, 2)

@@ -20,15 +20,23 @@ def test_migrated_schema_matches_the_models(engine):
 
 
 def test_every_personal_data_table_belongs_to_a_municipality():
-    tenant_free = {"municipality", "app_user", "role_grant", "user_session", "api_token", "audit_entry", "audit_head",
-                   "login_throttle"}  # accounts and client addresses span municipalities
+    tenant_free = {
+        "municipality",
+        "app_user",
+        "role_grant",
+        "user_session",
+        "api_token",
+        "audit_entry",
+        "audit_head",
+        "login_throttle",
+    }  # accounts and client addresses span municipalities
     for name, table in SQLModel.metadata.tables.items():
         if name in tenant_free:
             continue
         assert "municipality_id" in table.c, f"{name} has no municipality_id"
 
 
-def _insert(connection, table, **values):  # noqa: ANN001
+def _insert(connection, table, **values):
     """Insert one row into a reflected table, filling every other NOT NULL column by its type."""
     import datetime as dt
 
@@ -76,7 +84,14 @@ def test_upgrade_keeps_the_data_of_an_older_schema(empty_database_url):
             rid = _insert(connection, t["resident"], municipality_id=mid, atena_no="1000000016", name="見本　一郎")
             did = _insert(connection, t["disaster"], municipality_id=mid, number="2026-01", name="試験地震")
             hid = _insert(connection, t["victim_household"], municipality_id=mid, disaster_id=did, victim_no=1)
-            _insert(connection, t["victim_member"], municipality_id=mid, household_id=hid, resident_id=rid, name="見本　一郎")
+            _insert(
+                connection,
+                t["victim_member"],
+                municipality_id=mid,
+                household_id=hid,
+                resident_id=rid,
+                name="見本　一郎",
+            )
             connection.commit()
         upgrade(empty_database_url)
         assert current_revision(empty_database_url) == victim_support_head()

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ledgers.disasters.services import DisasterInput, add_disaster
 from core.errors import StaleEdit
+from ledgers.disasters.services import DisasterInput, add_disaster
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry.models import RegisteredHousehold, Resident
@@ -24,7 +24,9 @@ def registered(db, municipality):
     disaster = add_disaster(
         db,
         municipality.id,
-        DisasterInput(name="試験地震", kind="earthquake", occurred_on=date(2024, 1, 1), number=f"Q-{uuid.uuid4().hex[:8]}"),
+        DisasterInput(
+            name="試験地震", kind="earthquake", occurred_on=date(2024, 1, 1), number=f"Q-{uuid.uuid4().hex[:8]}"
+        ),
     )
     household_no = f"{uuid.uuid4().int % 10**8:08d}"
     address = "テスト県テスト市港町三丁目5番地"
@@ -58,7 +60,9 @@ def _fresh(engine, model, row_id):
 
 def test_stale_household_version_is_refused_and_row_unchanged(db, engine, registered):
     assert registered.version == 1
-    changed = households.update_household(db, registered, 1, {"residence": "避難所A", "contact_phone": "090-1111-2222"}, None)
+    changed = households.update_household(
+        db, registered, 1, {"residence": "避難所A", "contact_phone": "090-1111-2222"}, None
+    )
     db.commit()
     assert sorted(changed) == ["contact_phone", "residence"]
     assert registered.version == 2
@@ -106,7 +110,9 @@ def test_second_of_two_concurrent_member_edits_is_refused(db, engine, registered
         second.commit()
         opened_at = theirs.version
 
-        changed = households.update_member(first, mine, mine.version, {"is_vulnerable": True, "vulnerability_reason": "要介護3"})
+        changed = households.update_member(
+            first, mine, mine.version, {"is_vulnerable": True, "vulnerability_reason": "要介護3"}
+        )
         first.commit()
         assert sorted(changed) == ["is_vulnerable", "vulnerability_reason"]
 

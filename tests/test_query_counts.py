@@ -16,11 +16,11 @@ from datetime import date
 import pytest
 from sqlalchemy import bindparam, event, insert, select, update
 
+from core.text import name_key
 from ledgers.certificates.models import Certificate
 from ledgers.disasters.models import Disaster
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry.models import Dwelling
-from core.text import name_key
 from ledgers.surveys.models import Survey, SurveyPhoto, SurveyPlanItem
 from tests.conftest import TEST_PASSWORD, make_municipality, make_user
 from tests.factories import make_disaster
@@ -39,7 +39,7 @@ def counted(engine):
     """The SQL statements the engine executes inside the block."""
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+    def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -64,71 +64,153 @@ def _ids(db, model, **where) -> list[int]:
 @pytest.fixture
 def big_town(db):
     """A municipality with a disaster of ROWS households (two members each), ROWS dwellings with a
-    current survey, a photo and a place in the survey plan each, ROWS certificates (ROWS/2 issued, then re-issued) and ROWS
-    further disasters, inserted in bulk."""
+    current survey, a photo and a place in the survey plan each, ROWS certificates (ROWS/2 issued, then
+    re-issued) and ROWS further disasters, inserted in bulk."""
     municipality = make_municipality(db, "大量市")
     disaster = make_disaster(db, municipality.id, number="2026-01", name="大量地震")
     m, d = municipality.id, disaster.id
-    bulk(db, VictimHousehold, [
-        {"municipality_id": m, "disaster_id": d, "victim_no": n, "head_name": f"被災 {n}郎", "head_kana": "ヒサイ",
-         "address": f"大量市本町{n}番", "basic_snapshot": {}}
-        for n in range(1, ROWS + 1)
-    ])
+    bulk(
+        db,
+        VictimHousehold,
+        [
+            {
+                "municipality_id": m,
+                "disaster_id": d,
+                "victim_no": n,
+                "head_name": f"被災 {n}郎",
+                "head_kana": "ヒサイ",
+                "address": f"大量市本町{n}番",
+                "basic_snapshot": {},
+            }
+            for n in range(1, ROWS + 1)
+        ],
+    )
     households = _ids(db, VictimHousehold, disaster_id=d)
-    bulk(db, VictimMember, [
-        {"household_id": h, "municipality_id": m, "name": f"被災 {h}-{i}", "name_key": name_key(f"被災 {h}-{i}"),
-         "is_householder": i == 0, "sort_order": i, "basic_snapshot": {}}
-        for h in households for i in range(2)
-    ])
-    bulk(db, Dwelling, [
-        {"municipality_id": m, "house_no": f"{n:05d}", "location": f"大量市本町{n}番", "structure": "木造"}
-        for n in range(1, ROWS + 1)
-    ])
+    bulk(
+        db,
+        VictimMember,
+        [
+            {
+                "household_id": h,
+                "municipality_id": m,
+                "name": f"被災 {h}-{i}",
+                "name_key": name_key(f"被災 {h}-{i}"),
+                "is_householder": i == 0,
+                "sort_order": i,
+                "basic_snapshot": {},
+            }
+            for h in households
+            for i in range(2)
+        ],
+    )
+    bulk(
+        db,
+        Dwelling,
+        [
+            {"municipality_id": m, "house_no": f"{n:05d}", "location": f"大量市本町{n}番", "structure": "木造"}
+            for n in range(1, ROWS + 1)
+        ],
+    )
     dwellings = _ids(db, Dwelling, municipality_id=m)
-    bulk(db, Survey, [
-        {"municipality_id": m, "disaster_id": d, "dwelling_id": w, "kind": "first", "surveyed_on": date(2026, 11, 3),
-         "basis": "ratio", "inputs": {"ratio": "25"}, "damage_class": "half", "damage_label": "半壊",
-         "rule_version": "ratio-2021", "judgement": {}}
-        for w in dwellings
-    ])
-    bulk(db, SurveyPlanItem, [
-        {"municipality_id": m, "disaster_id": d, "dwelling_id": w, "town": "本町", "team": "第1班"} for w in dwellings
-    ])
+    bulk(
+        db,
+        Survey,
+        [
+            {
+                "municipality_id": m,
+                "disaster_id": d,
+                "dwelling_id": w,
+                "kind": "first",
+                "surveyed_on": date(2026, 11, 3),
+                "basis": "ratio",
+                "inputs": {"ratio": "25"},
+                "damage_class": "half",
+                "damage_label": "半壊",
+                "rule_version": "ratio-2021",
+                "judgement": {},
+            }
+            for w in dwellings
+        ],
+    )
+    bulk(
+        db,
+        SurveyPlanItem,
+        [
+            {"municipality_id": m, "disaster_id": d, "dwelling_id": w, "town": "本町", "team": "第1班"}
+            for w in dwellings
+        ],
+    )
     surveys = _ids(db, Survey, disaster_id=d)
-    bulk(db, SurveyPhoto, [
-        {"municipality_id": m, "survey_id": s, "file_name": "p.jpg", "stored_path": f"x/{s}.jpg", "size": 1, "sha256": "0" * 64}
-        for s in surveys
-    ])
+    bulk(
+        db,
+        SurveyPhoto,
+        [
+            {
+                "municipality_id": m,
+                "survey_id": s,
+                "file_name": "p.jpg",
+                "stored_path": f"x/{s}.jpg",
+                "size": 1,
+                "sha256": "0" * 64,
+            }
+            for s in surveys
+        ],
+    )
     half = ROWS // 2
 
     def certificate(number: int, household: int, **values) -> dict:
-        return {"municipality_id": m, "disaster_id": d, "household_id": household, "number": number,
-                "head_name": f"世帯主 {number}", "issued_on": date(2026, 11, 10), "damage_class": "half",
-                "damage_label": "半壊", **values}
+        return {
+            "municipality_id": m,
+            "disaster_id": d,
+            "household_id": household,
+            "number": number,
+            "head_name": f"世帯主 {number}",
+            "issued_on": date(2026, 11, 10),
+            "damage_class": "half",
+            "damage_label": "半壊",
+            **values,
+        }
 
     bulk(db, Certificate, [certificate(n, households[n - 1], status="superseded") for n in range(1, half + 1)])
     originals = _ids(db, Certificate, disaster_id=d)
-    bulk(db, Certificate, [
-        certificate(half + n, households[n - 1], supersedes_id=originals[n - 1]) for n in range(1, half + 1)
-    ])
+    bulk(
+        db,
+        Certificate,
+        [certificate(half + n, households[n - 1], supersedes_id=originals[n - 1]) for n in range(1, half + 1)],
+    )
     reissues = _ids(db, Certificate, disaster_id=d)[half:]
     db.execute(
-        update(Certificate.__table__).where(Certificate.__table__.c.id == bindparam("original"))
+        update(Certificate.__table__)
+        .where(Certificate.__table__.c.id == bindparam("original"))
         .values(superseded_by_id=bindparam("reissue")),
         [{"original": o, "reissue": r} for o, r in zip(originals, reissues, strict=True)],
     )
     db.execute(update(Disaster).where(Disaster.id == d).values(last_victim_no=ROWS, last_certificate_no=ROWS))
-    bulk(db, Disaster, [
-        {"municipality_id": m, "number": f"2025-{n:03d}", "name": f"過去の災害{n}", "kind": "flood",
-         "occurred_on": date(2025, 1, 1)}
-        for n in range(1, ROWS)
-    ])
+    bulk(
+        db,
+        Disaster,
+        [
+            {
+                "municipality_id": m,
+                "number": f"2025-{n:03d}",
+                "name": f"過去の災害{n}",
+                "kind": "flood",
+                "occurred_on": date(2025, 1, 1),
+            }
+            for n in range(1, ROWS)
+        ],
+    )
     db.commit()
     user = make_user(db, municipality, "staff")
     raw, _ = create_api_token(db, user)
     db.commit()
-    return dict(m=municipality, d=disaster, user=user, headers={"Authorization": f"Bearer {raw}"},
-                api=f"/api/v1/municipalities/{municipality.code}")
+    return dict(
+        m=municipality,
+        d=disaster,
+        user=user,
+        headers={"Authorization": f"Bearer {raw}"},
+        api=f"/api/v1/municipalities/{municipality.code}",
+    )
 
 
 API_LISTS = {

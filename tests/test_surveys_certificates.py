@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.errors import Conflict, DomainError
 from ledgers.certificates import services as certificates
 from ledgers.certificates.models import Certificate, CertificateApplication, CertificateStatus
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.services import DisasterInput, add_disaster
-from core.errors import Conflict, DomainError
 from ledgers.households import services as households
 from ledgers.registry.models import Dwelling, Occupancy
 from ledgers.surveys import services as surveys
@@ -31,10 +31,17 @@ from tests.factories import load_register, register_town
 REQUIRE_BROWSER = __import__("os").environ.get("REQUIRE_BROWSER") == "1"
 
 
-def _disaster(db: Session, municipality_id: int, *, occurred_on: date = date(2026, 11, 20), override: str = "",
-              kind: str = "earthquake") -> Disaster:
+def _disaster(
+    db: Session,
+    municipality_id: int,
+    *,
+    occurred_on: date = date(2026, 11, 20),
+    override: str = "",
+    kind: str = "earthquake",
+) -> Disaster:
     disaster = add_disaster(
-        db, municipality_id,
+        db,
+        municipality_id,
         DisasterInput(name="令和8年試験地震", kind=kind, occurred_on=occurred_on, number=f"T-{uuid.uuid4().hex[:8]}"),
     )
     disaster.damage_rules_override = override
@@ -52,7 +59,12 @@ def town(db, municipality):
 
 
 def _survey(db, disaster, dwelling, **fields) -> object:
-    data = SurveyInput(surveyed_on=fields.pop("surveyed_on", date(2026, 11, 22)), surveyors="調査 一郎、調査 二郎", team="A班", **fields)
+    data = SurveyInput(
+        surveyed_on=fields.pop("surveyed_on", date(2026, 11, 22)),
+        surveyors="調査 一郎、調査 二郎",
+        team="A班",
+        **fields,
+    )
     survey = surveys.record_survey(db, disaster, dwelling, data, None)
     db.commit()
     return survey
@@ -105,9 +117,19 @@ def test_rule_override_flood_and_manual(db, municipality):
     s = _survey(db, flood, dwelling, kind="second", flood_depth="床下", surveyed_on=date(2023, 6, 6))
     assert s.flood_class == "below_floor"
     with pytest.raises(DomainError, match="理由"):
-        _survey(db, flood, dwelling, kind="resurvey", manual_class="half", manual_reason="", surveyed_on=date(2023, 6, 7))
+        _survey(
+            db, flood, dwelling, kind="resurvey", manual_class="half", manual_reason="", surveyed_on=date(2023, 6, 7)
+        )
     db.rollback()
-    s = _survey(db, flood, dwelling, kind="resurvey", manual_class="half", manual_reason="傾斜のため", surveyed_on=date(2023, 6, 7))
+    s = _survey(
+        db,
+        flood,
+        dwelling,
+        kind="resurvey",
+        manual_class="half",
+        manual_reason="傾斜のため",
+        surveyed_on=date(2023, 6, 7),
+    )
     assert s.manual and s.manual_reason == "傾斜のため" and s.basis == "manual" and s.damage_class == "half"
     with pytest.raises(DomainError):
         _survey(db, flood, dwelling, ratio="10", flood_depth="1")
@@ -129,7 +151,14 @@ def test_households_inherit_the_class_of_their_dwellings(db, town):
     # a household in two dwellings (母屋と離れ): the most severe, whichever order they were surveyed in
     household, main = _single_dwelling_household(town)
     annex = next(d for d in town["dwellings"].values() if d.id not in (main.id, dwelling.id))
-    db.add(Occupancy(municipality_id=town["municipality"].id, household_no=household.source_household_no, dwelling_id=annex.id, unit="離れ"))
+    db.add(
+        Occupancy(
+            municipality_id=town["municipality"].id,
+            household_no=household.source_household_no,
+            dwelling_id=annex.id,
+            unit="離れ",
+        )
+    )
     db.commit()
     _survey(db, disaster, main, ratio="25")
     damage = surveys.household_damage(db, disaster, household)
@@ -161,7 +190,9 @@ def test_plan_assignment_progress_and_towns(db, town):
     assert sum(t["total"] for t in towns.values()) == len(rows) and all(name and "見本市" not in name for name in towns)
     assert len(surveys.plan_rows(db, disaster, team="第1班", pending_only=True)) == len(half) - 1
     # a dwelling outside the victim households can be added by 家屋番号
-    extra = Dwelling(municipality_id=town["municipality"].id, house_no="999-1", location="見本市港町五丁目1番", structure="木造")
+    extra = Dwelling(
+        municipality_id=town["municipality"].id, house_no="999-1", location="見本市港町五丁目1番", structure="木造"
+    )
     db.add(extra)
     db.commit()
     item = surveys.add_to_plan(db, disaster, "999-1", team="第2班")
@@ -203,7 +234,12 @@ def test_issue_reprint_reissue_cancel_and_status(db, town):
     assert status() == "surveyed"
     first = certificates.issue_damage_certificate(db, household, None, on=date(2026, 11, 24))
     db.commit()
-    assert (first.number, first.damage_class, first.house_no, first.survey_id) == (1, "medium_scale_half", dwelling.house_no, first_survey.id)
+    assert (first.number, first.damage_class, first.house_no, first.survey_id) == (
+        1,
+        "medium_scale_half",
+        dwelling.house_no,
+        first_survey.id,
+    )
     assert status() == "issued"
     with pytest.raises(Conflict, match="第1号"):
         certificates.issue_damage_certificate(db, household, None)
@@ -229,7 +265,9 @@ def test_issue_reprint_reissue_cancel_and_status(db, town):
     with pytest.raises(DomainError, match="第2号"):
         certificates.reprint(db, first)
     # 被災証明書 uses the same sequence
-    victim = certificates.issue_victim_certificate(db, household, "自家用車（見本 300 あ 12-34）が浸水により損傷", "見本市役所駐車場", None)
+    victim = certificates.issue_victim_certificate(
+        db, household, "自家用車（見本 300 あ 12-34）が浸水により損傷", "見本市役所駐車場", None
+    )
     db.commit()
     assert victim.number == 3 and victim.kind == "victim"
     certificates.cancel(db, second, "世帯主の記載誤り", on=date(2026, 12, 1))
@@ -262,7 +300,9 @@ def test_bulk_apply_and_issue_and_csv(db, town):
     assert counts["not_applied"] == len(town["households"]) - len(shared["household_nos"])
     household = town["households"][shared["household_nos"][0]]
     db.execute(
-        Certificate.__table__.update().where(Certificate.household_id == household.id).values(head_name="=HYPERLINK(\"x\")")
+        Certificate.__table__.update()
+        .where(Certificate.household_id == household.id)
+        .values(head_name='=HYPERLINK("x")')
     )
     db.commit()
     db.expire_all()
@@ -271,7 +311,7 @@ def test_bulk_apply_and_issue_and_csv(db, town):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["交付番号", "種別", "交付日"] and len(rows) == len(issued) + 1
     assert all(r[8] == "半壊" and r[2] == "2026-11-25" for r in rows[1:])
-    assert sum(r[4] == "'=HYPERLINK(\"x\")" for r in rows[1:]) == 1  # formula injection guarded
+    assert sum(r[4] == '\'=HYPERLINK("x")' for r in rows[1:]) == 1  # formula injection guarded
 
 
 def test_pdf_text_is_extractable(db, town):
@@ -288,7 +328,9 @@ def test_pdf_text_is_extractable(db, town):
     db.commit()
     issuer = certificates.issuer_config(db, town["municipality"].id, town["municipality"].name)
     pdf = certificates.render(db, certificate, disaster, issuer, reprint_on=date(2026, 12, 1))
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
     flat = text.replace(" ", "").replace("\u3000", "")
     assert household.head_name.replace("\u3000", "") in flat
     assert household.address in flat
@@ -302,15 +344,23 @@ def test_pdf_text_is_extractable(db, town):
 
 def _households_in_one_surveyed_dwelling(db, disaster, municipality, count: int) -> list[int]:
     """``count`` manual households living in one dwelling surveyed as 中規模半壊."""
-    dwelling = Dwelling(municipality_id=municipality.id, house_no=f"B-{uuid.uuid4().hex[:6]}", location="見本市本町二丁目2番", structure="木造")
+    dwelling = Dwelling(
+        municipality_id=municipality.id,
+        house_no=f"B-{uuid.uuid4().hex[:6]}",
+        location="見本市本町二丁目2番",
+        structure="木造",
+    )
     db.add(dwelling)
     db.commit()
     ids = []
     for i in range(count):
         h = households.register_manual(
-            db, disaster,
-            households.HouseholdInput(address=f"見本市本町二丁目2番{i}号",
-                                      members=[households.MemberInput(name=f"一括 {i}", name_kana="イッカツ", is_householder=True)]),
+            db,
+            disaster,
+            households.HouseholdInput(
+                address=f"見本市本町二丁目2番{i}号",
+                members=[households.MemberInput(name=f"一括 {i}", name_kana="イッカツ", is_householder=True)],
+            ),
             None,
         )
         h.basic_snapshot = {"source": "manual", "dwellings": [{"house_no": dwelling.house_no}]}
@@ -340,7 +390,11 @@ def test_concurrent_issuance_from_two_instances_is_gapless(db, database_url, mun
     expected = THREADS - len(FAILING)
     assert committed == list(range(1, expected + 1))
     db.rollback()
-    stored = list(db.execute(select(Certificate.number).where(Certificate.disaster_id == disaster.id).order_by(Certificate.number)).scalars())
+    stored = list(
+        db.execute(
+            select(Certificate.number).where(Certificate.disaster_id == disaster.id).order_by(Certificate.number)
+        ).scalars()
+    )
     assert stored == list(range(1, expected + 1))
     assert db.get(Disaster, disaster.id, populate_existing=True).last_certificate_no == expected
 
@@ -417,9 +471,13 @@ def test_bulk_apply_and_counters_at_once(db, database_url, municipality):
     assert [outcome for outcome, _ in results] == ["committed"] * threads
     db.rollback()
     applied = db.execute(
-        select(CertificateApplication.household_id, CertificateApplication.channel).where(CertificateApplication.disaster_id == disaster.id)
+        select(CertificateApplication.household_id, CertificateApplication.channel).where(
+            CertificateApplication.disaster_id == disaster.id
+        )
     ).all()
-    assert sorted(h for h, _ in applied) == sorted(ids)  # one each: the bulk did not apply again for a counter's household
+    assert sorted(h for h, _ in applied) == sorted(
+        ids
+    )  # one each: the bulk did not apply again for a counter's household
     assert sum(channel == "bulk" for _, channel in applied) == results[0][1]
     assert sorted(n for _, n in results[1:]) == list(range(1, threads))
 
@@ -467,7 +525,9 @@ def test_a_certificate_that_cannot_be_printed_is_refused_before_a_number_is_used
     household, _ = _single_dwelling_household(town)
     with pytest.raises(DomainError) as refused:
         certificates.issue_victim_certificate(db, household, victim_text, "見本市役所駐車場", None, notes=notes)
-    assert refused.value.field == field and ("長すぎ" in refused.value.message or "印字できない" in refused.value.message)
+    assert refused.value.field == field and (
+        "長すぎ" in refused.value.message or "印字できない" in refused.value.message
+    )
     db.rollback()
     assert db.execute(select(Certificate).where(Certificate.household_id == household.id)).first() is None
     ok = certificates.issue_victim_certificate(db, household, "自家用車が浸水", "見本市役所駐車場", None)

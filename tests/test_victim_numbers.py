@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.errors import Conflict
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.services import DisasterInput, add_disaster
-from core.errors import Conflict
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.households.services import HouseholdInput, MemberInput
@@ -67,7 +67,9 @@ def _numbers(db: Session, disaster_id: int) -> list[int]:
     db.rollback()  # fresh snapshot
     return list(
         db.execute(
-            select(VictimHousehold.victim_no).where(VictimHousehold.disaster_id == disaster_id).order_by(VictimHousehold.victim_no)
+            select(VictimHousehold.victim_no)
+            .where(VictimHousehold.disaster_id == disaster_id)
+            .order_by(VictimHousehold.victim_no)
         ).scalars()
     )
 
@@ -96,9 +98,15 @@ def test_concurrent_registrations_from_two_instances_are_gapless(db, database_ur
     refreshed = db.get(Disaster, disaster.id, populate_existing=True)
     assert refreshed.last_victim_no == expected
     # Register-based households got their members from the register.
-    from_register = db.execute(
-        select(VictimHousehold).where(VictimHousehold.disaster_id == disaster.id, VictimHousehold.source_household_no != "")
-    ).scalars().all()
+    from_register = (
+        db.execute(
+            select(VictimHousehold).where(
+                VictimHousehold.disaster_id == disaster.id, VictimHousehold.source_household_no != ""
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert len(from_register) == 10 - len(FAILING & set(range(10)))
     for household in from_register:
         members = households.members_of(db, household.id)

@@ -10,14 +10,14 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from core.audit import AuditEntry
+from core.settings import Settings
 from ledgers.households.models import VictimHousehold, VictimMember
 from tests.conftest import TEST_PASSWORD, make_municipality, make_user
 from tests.factories import load_register, make_disaster, make_household
 from tests.webclient import SESSION_COOKIE, csrf_of, login, post_form
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
-from core.audit import AuditEntry
-from core.settings import Settings
 
 
 @pytest.fixture
@@ -91,9 +91,7 @@ def test_tenant_isolation_api(client, two_tenants, db):
         response = client.get(url, headers=own)
         assert response.status_code in (403, 404), url
         assert response.headers["content-type"].startswith("application/problem+json")
-    patch = client.patch(
-        f"{api_urls(b)[3]}", headers=own, json={"version": b["h"].version, "notes": "改ざん"}
-    )
+    patch = client.patch(f"{api_urls(b)[3]}", headers=own, json={"version": b["h"].version, "notes": "改ざん"})
     assert patch.status_code in (403, 404)
     create = client.post(f"{api_urls(b)[2]}", headers=own, json={"address": "x", "members": [{"name": "x"}]})
     assert create.status_code in (403, 404)
@@ -197,19 +195,23 @@ def test_register_search_by_halfwidth_kana_and_view_is_audited(client, db):
     # 基本情報 carries the dwelling (家屋) the 世帯 lives in, from the fixed-asset ledger.
     [house] = [d for d in city.dwellings if head["household_no"] in d["household_nos"]]
     assert f"<td>{house['house_no']}</td>" in page.text
-    views = db.execute(
-        select(AuditEntry).where(AuditEntry.action == "household.view").order_by(AuditEntry.seq.desc())
-    ).scalars().all()
+    views = (
+        db.execute(select(AuditEntry).where(AuditEntry.action == "household.view").order_by(AuditEntry.seq.desc()))
+        .scalars()
+        .all()
+    )
     assert len(views) == len(before) + 1
     assert views[0].actor_name == user.username and views[0].acting_municipality == municipality.code
     assert views[0].disaster_number == disaster.number
 
 
 def _to_halfwidth(ch: str) -> str:
-    table = dict(zip(
-        "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンー",
-        "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝｰ",
-    ))
+    table = dict(
+        zip(
+            "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンー",
+            "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝｰ",
+        )
+    )
     voiced = dict(zip("ガギグゲゴザジズゼゾダヂヅデドバビブベボ", "ｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎ"))
     semi = dict(zip("パピプペポ", "ﾊﾋﾌﾍﾎ"))
     small = dict(zip("ァィゥェォャュョッ", "ｧｨｩｪｫｬｭｮｯ"))
@@ -231,10 +233,19 @@ def test_stale_edit_refused_in_browser_keeps_input(client, other_client, db):
     url = f"/households/{household.id}/edit"
     form_1 = client.get(url).text
     form_2 = other_client.get(url).text
-    base = {"address": "見本市桜町二丁目3番4号", "status": "in_support", "residence": "", "contact_phone": "", "contact_address": "", "version": "1"}
+    base = {
+        "address": "見本市桜町二丁目3番4号",
+        "status": "in_support",
+        "residence": "",
+        "contact_phone": "",
+        "contact_address": "",
+        "version": "1",
+    }
     first = client.post(url, data={**base, "residence": "避難所A", "_csrf": csrf_of(form_1)}, follow_redirects=False)
     assert first.status_code == 302
-    second = other_client.post(url, data={**base, "residence": "親戚宅B", "_csrf": csrf_of(form_2)}, follow_redirects=False)
+    second = other_client.post(
+        url, data={**base, "residence": "親戚宅B", "_csrf": csrf_of(form_2)}, follow_redirects=False
+    )
     assert second.status_code == 409
     assert "他の職員によって更新" in second.text
     assert 'value="親戚宅B"' in second.text  # nothing the user typed is lost
@@ -257,7 +268,14 @@ def test_api_household_flow_and_stale_patch(client, db):
     body = created.json()
     assert body["victim_no"] == 1 and body["basic"]["household_no"] == household_no
     assert all(m["registered"] for m in body["members"])
-    manual = client.post(base, headers=headers, json={"address": "見本市港町1番", "members": [{"name": "避難 花子", "name_kana": "ヒナン ハナコ", "sex": "female"}]})
+    manual = client.post(
+        base,
+        headers=headers,
+        json={
+            "address": "見本市港町1番",
+            "members": [{"name": "避難 花子", "name_kana": "ヒナン ハナコ", "sex": "female"}],
+        },
+    )
     assert manual.status_code == 201 and manual.json()["victim_no"] == 2
     url = f"{base}/1"
     ok = client.patch(url, headers=headers, json={"version": 1, "residence": "避難所"})
@@ -270,7 +288,11 @@ def test_api_household_flow_and_stale_patch(client, db):
     assert client.get(url, headers=headers).json()["residence"] == "避難所"
     # Basic information stays the register's snapshot after edits.
     assert client.get(url, headers=headers).json()["basic"]["address"] == body["basic"]["address"]
-    bad = client.post(base, headers=headers, content=b"{not json", )
+    bad = client.post(
+        base,
+        headers=headers,
+        content=b"{not json",
+    )
     assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
     invalid = client.post(base, headers=headers, json={"address": "x", "members": [{"name": "x", "sex": "unknown"}]})
     assert invalid.status_code == 400
@@ -298,11 +320,23 @@ def test_admin_creates_disaster_with_second_factor(client, db):
     db.refresh(admin)
     assert admin.totp_enabled
     choose(client, municipality.code)
-    created = post_form(client, "/disasters/new", "/disasters", {"name": "令和8年試験豪雨", "kind": "flood", "occurred_on": "2026-07-01", "relief_act_applied_on": "2026-07-02"})
+    created = post_form(
+        client,
+        "/disasters/new",
+        "/disasters",
+        {
+            "name": "令和8年試験豪雨",
+            "kind": "flood",
+            "occurred_on": "2026-07-01",
+            "relief_act_applied_on": "2026-07-02",
+        },
+    )
     assert created.status_code == 302
     listing = client.get("/disasters").text
     assert "令和8年試験豪雨" in listing and "2026-01" in listing
-    invalid = post_form(client, "/disasters/new", "/disasters", {"name": "", "kind": "flood", "occurred_on": "2026-07-01"})
+    invalid = post_form(
+        client, "/disasters/new", "/disasters", {"name": "", "kind": "flood", "occurred_on": "2026-07-01"}
+    )
     assert invalid.status_code == 400 and "災害名" in invalid.text
 
 
@@ -348,15 +382,24 @@ def test_consent_to_provision_recorded_and_withdrawn(client, db):
     login(client, user.username, TEST_PASSWORD)
     choose(client, municipality.code, disaster.number)
     tab = f"/households/{household.id}?tab=consents"
-    missing = post_form(client, tab, f"/households/{household.id}/consents", {"recipient": "", "consented_on": "2026-11-21"})
+    missing = post_form(
+        client, tab, f"/households/{household.id}/consents", {"recipient": "", "consented_on": "2026-11-21"}
+    )
     assert missing.status_code == 400 and "提供先" in missing.text
-    added = post_form(client, tab, f"/households/{household.id}/consents", {"recipient": "架空県", "scope": "氏名・住所", "consented_on": "2026-11-21"})
+    added = post_form(
+        client,
+        tab,
+        f"/households/{household.id}/consents",
+        {"recipient": "架空県", "scope": "氏名・住所", "consented_on": "2026-11-21"},
+    )
     assert added.status_code == 302
     api = client.get(
         f"/api/v1/municipalities/{municipality.code}/disasters/{disaster.number}/households/{household.victim_no}",
         headers={"Authorization": f"Bearer {token}"},
     ).json()
-    assert [(c["recipient"], c["consented_on"], c["withdrawn_on"]) for c in api["consents"]] == [("架空県", "2026-11-21", None)]
+    assert [(c["recipient"], c["consented_on"], c["withdrawn_on"]) for c in api["consents"]] == [
+        ("架空県", "2026-11-21", None)
+    ]
     consent_id = api["consents"][0]["id"]
     withdrawn = post_form(client, tab, f"/households/{household.id}/consents/{consent_id}/withdraw", {})
     assert withdrawn.status_code == 302
@@ -392,8 +435,11 @@ def test_every_response_carries_the_security_headers(client, db):
     for path in ("/login", "/", "/households", "/api/v1/disasters", "/no-such-page"):
         response = client.get(path)
         csp = response.headers["content-security-policy"]
-        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.split(
-            "script-src")[1].split(";")[0], path
+        assert (
+            "script-src 'self'" in csp
+            and "frame-ancestors 'none'" in csp
+            and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        ), path
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store", path
@@ -473,19 +519,30 @@ def test_large_bodies_are_read_only_for_a_logged_in_session(client, db, tmp_path
     monkeypatch.setenv("VS_UPLOAD_DIR", str(tmp_path / "uploads"))
     big = b"x" * (2 * 1024 * 1024)
     page = client.get("/login")
-    anonymous = client.post("/admin/imports/", data={"_csrf": csrf_of(page.text), "kind": "residents"},
-                            files={"file": ("big.csv", big, "text/csv")}, follow_redirects=False)
+    anonymous = client.post(
+        "/admin/imports/",
+        data={"_csrf": csrf_of(page.text), "kind": "residents"},
+        files={"file": ("big.csv", big, "text/csv")},
+        follow_redirects=False,
+    )
     assert anonymous.status_code == 413 and "ログインしてから" in anonymous.text  # refused before reading it
     assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())
-    small = client.post("/admin/imports/", data={"_csrf": csrf_of(page.text), "kind": "residents"},
-                        files={"file": ("small.csv", b"x" * 1000, "text/csv")}, follow_redirects=False)
+    small = client.post(
+        "/admin/imports/",
+        data={"_csrf": csrf_of(page.text), "kind": "residents"},
+        files={"file": ("small.csv", b"x" * 1000, "text/csv")},
+        follow_redirects=False,
+    )
     assert small.status_code in (302, 401, 403)  # refused by the page's own checks, not by size
     municipality = make_municipality(db)
     admin = make_user(db, municipality, "municipality_admin")
     login(client, admin.username, TEST_PASSWORD)
     choose(client, municipality.code)
     form = client.get("/admin/imports/")
-    logged_in = client.post("/admin/imports/", data={"_csrf": csrf_of(form.text), "kind": "residents",
-                                                     "layout": "chukan-residents", "on_error": "abort"},
-                            files={"file": ("big.csv", big, "text/csv")}, follow_redirects=False)
+    logged_in = client.post(
+        "/admin/imports/",
+        data={"_csrf": csrf_of(form.text), "kind": "residents", "layout": "chukan-residents", "on_error": "abort"},
+        files={"file": ("big.csv", big, "text/csv")},
+        follow_redirects=False,
+    )
     assert logged_in.status_code in (302, 303), logged_in.text[:300]  # read and queued

@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from core.audit import AuditEntry
 from ledgers.certificates.models import Certificate
 from ledgers.certificates.pdf import sample_seal_png
 from ledgers.registry.models import Dwelling
@@ -21,7 +22,6 @@ from tests.factories import make_disaster, register_town
 from tests.webclient import csrf_of, login, post_form
 from tests.webclient import select as choose
 from victim_support.accounts.services import create_api_token
-from core.audit import AuditEntry
 
 
 @pytest.fixture
@@ -34,8 +34,14 @@ def setup(db):
     db.commit()
     single = next(d for d in city.dwellings if len(d["household_nos"]) == 1)
     return dict(
-        m=municipality, d=disaster, city=city, households=registered, staff=staff, viewer=viewer,
-        household=registered[single["household_nos"][0]], dwelling=dwellings[single["house_no"]],
+        m=municipality,
+        d=disaster,
+        city=city,
+        households=registered,
+        staff=staff,
+        viewer=viewer,
+        household=registered[single["household_nos"][0]],
+        dwelling=dwellings[single["house_no"]],
         head=next(r for r in city.residents if r["household_no"] == single["household_nos"][0] and r["is_householder"]),
     )
 
@@ -48,9 +54,20 @@ def _enter(client, s, user=None):
 def _survey_form(client, dwelling_id, files=None, **fields):
     page = client.get(f"/surveys/dwellings/{dwelling_id}")
     assert page.status_code == 200
-    data = {"_csrf": csrf_of(page.text), "kind": "first", "surveyed_on": "2026-11-03", "surveyors": "調査 一郎", "team": "第1班", **fields}
-    return client.post(f"/surveys/dwellings/{dwelling_id}", data=data, files=files or {"photos": ("", b"", "application/octet-stream")},
-                       follow_redirects=False)
+    data = {
+        "_csrf": csrf_of(page.text),
+        "kind": "first",
+        "surveyed_on": "2026-11-03",
+        "surveyors": "調査 一郎",
+        "team": "第1班",
+        **fields,
+    }
+    return client.post(
+        f"/surveys/dwellings/{dwelling_id}",
+        data=data,
+        files=files or {"photos": ("", b"", "application/octet-stream")},
+        follow_redirects=False,
+    )
 
 
 def test_counter_flow_survey_issue_print_reprint_reissue_cancel(client, setup, db, tmp_path, monkeypatch):
@@ -90,7 +107,9 @@ def test_counter_flow_survey_issue_print_reprint_reissue_cancel(client, setup, d
     assert "第1号 を交付しました" in done.text and 'id="print-link"' in done.text
     pdf_url = re.search(r'id="print-link" href="([^"]+)"', done.text).group(1)
     pdf = client.get(pdf_url)
-    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert (
+        pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    )
     # issuing again is refused with the number
     again = client.post(f"/counter/{household.id}/issue", data={"_csrf": csrf_of(done.text)}, follow_redirects=False)
     assert again.status_code == 409 and "第1号" in again.text
@@ -106,31 +125,55 @@ def test_counter_flow_survey_issue_print_reprint_reissue_cancel(client, setup, d
     tab = client.get(f"/households/{household.id}/certificates")
     assert "交付済" in tab.text and "第1号" in tab.text
     assert 'hx-get="/households/' in client.get(f"/households/{household.id}?tab=certificates").text
-    response = post_form(client, f"/households/{household.id}?tab=certificates", f"/households/{household.id}/certificates/resurvey",
-                         {"reason": "内部の損傷が反映されていない"})
+    response = post_form(
+        client,
+        f"/households/{household.id}?tab=certificates",
+        f"/households/{household.id}/certificates/resurvey",
+        {"reason": "内部の損傷が反映されていない"},
+    )
     assert response.status_code == 302
     assert "再調査依頼中" in client.get(f"/households/{household.id}/certificates").text
     assert _survey_form(client, dwelling.id, kind="second", ratio="50").status_code == 302
     tab = client.get(f"/households/{household.id}/certificates")
     assert "再調査の結果で再交付" in tab.text
-    response = client.post(f"/households/{household.id}/certificates/issue", data={"_csrf": csrf_of(tab.text)}, follow_redirects=False)
+    response = client.post(
+        f"/households/{household.id}/certificates/issue", data={"_csrf": csrf_of(tab.text)}, follow_redirects=False
+    )
     assert response.status_code == 302
     tab = client.get(f"/households/{household.id}/certificates")
-    assert "再交付済（再調査後）" in tab.text and "更新済 → 第2号" in tab.text and "第1号 を再調査により更新" in tab.text
+    assert (
+        "再交付済（再調査後）" in tab.text and "更新済 → 第2号" in tab.text and "第1号 を再調査により更新" in tab.text
+    )
     db.rollback()
-    new = db.execute(select(Certificate).where(Certificate.household_id == household.id, Certificate.number == 2)).scalar_one()
+    new = db.execute(
+        select(Certificate).where(Certificate.household_id == household.id, Certificate.number == 2)
+    ).scalar_one()
     # cancel with a reason
-    response = client.post(f"/certificates/{new.id}/cancel", data={"_csrf": csrf_of(tab.text), "reason": "記載誤り"}, follow_redirects=False)
+    response = client.post(
+        f"/certificates/{new.id}/cancel",
+        data={"_csrf": csrf_of(tab.text), "reason": "記載誤り"},
+        follow_redirects=False,
+    )
     assert response.status_code == 302
     assert "取消" in client.get(f"/households/{household.id}/certificates").text
     # 被災証明書
-    response = client.post(f"/households/{household.id}/certificates/victim",
-                           data={"_csrf": csrf_of(tab.text), "victim_text": "自家用車が浸水", "location": "見本市役所"}, follow_redirects=False)
+    response = client.post(
+        f"/households/{household.id}/certificates/victim",
+        data={"_csrf": csrf_of(tab.text), "victim_text": "自家用車が浸水", "location": "見本市役所"},
+        follow_redirects=False,
+    )
     assert response.status_code == 302
     db.rollback()
     actions = set(db.execute(select(AuditEntry.action).where(AuditEntry.acting_municipality == s["m"].code)).scalars())
-    assert {"survey.create", "certificate.issue", "certificate.print", "certificate.reprint", "certificate.reissue",
-            "certificate.cancel", "certificate.resurvey_request"} <= actions
+    assert {
+        "survey.create",
+        "certificate.issue",
+        "certificate.print",
+        "certificate.reprint",
+        "certificate.reissue",
+        "certificate.cancel",
+        "certificate.resurvey_request",
+    } <= actions
 
 
 def test_ledger_csv_batch_bulk_and_dashboard(client, setup, db):
@@ -138,10 +181,15 @@ def test_ledger_csv_batch_bulk_and_dashboard(client, setup, db):
     _enter(client, s)
     shared = next(d for d in s["city"].dwellings if len(d["household_nos"]) >= 2)
     db.rollback()
-    dwelling = db.execute(select(Dwelling).where(Dwelling.municipality_id == s["m"].id, Dwelling.house_no == shared["house_no"])).scalar_one()
+    dwelling = db.execute(
+        select(Dwelling).where(Dwelling.municipality_id == s["m"].id, Dwelling.house_no == shared["house_no"])
+    ).scalar_one()
     assert _survey_form(client, dwelling.id, ratio="25").status_code == 302
     page = client.get("/certificates")
-    assert client.post("/certificates/bulk-apply", data={"_csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 302
+    assert (
+        client.post("/certificates/bulk-apply", data={"_csrf": csrf_of(page.text)}, follow_redirects=False).status_code
+        == 302
+    )
     response = client.post("/certificates/bulk-issue", data={"_csrf": csrf_of(page.text)}, follow_redirects=False)
     n = len(shared["household_nos"])
     assert response.headers["location"] == f"/certificates?created={n}"
@@ -152,7 +200,11 @@ def test_ledger_csv_batch_bulk_and_dashboard(client, setup, db):
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert len(rows) == n + 1 and all(r[8] == "半壊" for r in rows[1:])
     batch = client.post("/certificates/batch", data={"_csrf": csrf_of(ledger.text), "numbers": f"1-{n}"})
-    assert batch.status_code in (200, 201) and batch.content.startswith(b"%PDF") and batch.content.count(b"/Type /Page\n") + batch.content.count(b"/Type /Page ") >= 1
+    assert (
+        batch.status_code in (200, 201)
+        and batch.content.startswith(b"%PDF")
+        and batch.content.count(b"/Type /Page\n") + batch.content.count(b"/Type /Page ") >= 1
+    )
     missing = client.post("/certificates/batch", data={"_csrf": csrf_of(ledger.text), "numbers": f"1-{n + 1}"})
     assert missing.status_code == 400 and str(n + 1) in missing.text
     summary = client.get("/certificates/summary")
@@ -169,7 +221,11 @@ def test_survey_plan_assignment_and_sheet(client, setup, db):
     page = client.get("/surveys")
     ids = re.findall(r'name="item" value="(\d+)"', page.text)
     assert len(ids) == len(s["city"].dwellings)
-    response = client.post("/surveys/plan/assign", data={"_csrf": csrf_of(page.text), "item": ids[:3], "team": "第1班"}, follow_redirects=False)
+    response = client.post(
+        "/surveys/plan/assign",
+        data={"_csrf": csrf_of(page.text), "item": ids[:3], "team": "第1班"},
+        follow_redirects=False,
+    )
     assert response.status_code == 302
     page = client.get("/surveys", params={"team": "第1班"})
     assert len(re.findall(r'name="item"', page.text)) == 3
@@ -199,7 +255,11 @@ def test_permissions_isolation_issuer_and_rule_override(client, setup, db):
         assert second.get(f"/households/{s['household'].id}/certificates").status_code == 404
         assert second.get(f"/surveys/dwellings/{s['dwelling'].id}").status_code == 404
     # admin: issuer with an uploaded seal, and the per-disaster rule override
-    admin = make_user(db, s["m"], "municipality_admin", )
+    admin = make_user(
+        db,
+        s["m"],
+        "municipality_admin",
+    )
     from core.accounts import User
 
     db.get(User, admin.id)
@@ -208,21 +268,33 @@ def test_permissions_isolation_issuer_and_rule_override(client, setup, db):
         choose(third, s["m"].code, s["d"].number)
         page = third.get("/admin/issuer")
         assert page.status_code == 200
-        response = third.post("/admin/issuer", data={"_csrf": csrf_of(page.text), "issuer_name": "見本市", "mayor_name": "見本　太郎"},
-                              files={"seal": ("seal.png", sample_seal_png(120), "image/png")}, follow_redirects=False)
+        response = third.post(
+            "/admin/issuer",
+            data={"_csrf": csrf_of(page.text), "issuer_name": "見本市", "mayor_name": "見本　太郎"},
+            files={"seal": ("seal.png", sample_seal_png(120), "image/png")},
+            follow_redirects=False,
+        )
         assert response.status_code == 302
-        bad = third.post("/admin/issuer", data={"_csrf": csrf_of(page.text), "issuer_name": "見本市"},
-                         files={"seal": ("seal.gif", b"GIF89a", "image/gif")})
+        bad = third.post(
+            "/admin/issuer",
+            data={"_csrf": csrf_of(page.text), "issuer_name": "見本市"},
+            files={"seal": ("seal.gif", b"GIF89a", "image/gif")},
+        )
         assert bad.status_code == 400
         assert third.get("/admin/issuer/sample.pdf").content.startswith(b"%PDF")
         form = third.get(f"/disasters/{s['d'].number}/edit")
         assert 'id="damage-rules-form"' in form.text
         version = re.search(r'id="damage-rules-form">.*?name="version" value="(\d+)"', form.text, re.S).group(1)
-        wrong = third.post(f"/disasters/{s['d'].number}/damage-rules",
-                           data={"_csrf": csrf_of(form.text), "version": version, "damage_rules_override": "ratio-2020,ratio-2021"})
+        wrong = third.post(
+            f"/disasters/{s['d'].number}/damage-rules",
+            data={"_csrf": csrf_of(form.text), "version": version, "damage_rules_override": "ratio-2020,ratio-2021"},
+        )
         assert wrong.status_code == 400
-        ok = third.post(f"/disasters/{s['d'].number}/damage-rules",
-                        data={"_csrf": csrf_of(form.text), "version": version, "damage_rules_override": "ratio-2020"}, follow_redirects=False)
+        ok = third.post(
+            f"/disasters/{s['d'].number}/damage-rules",
+            data={"_csrf": csrf_of(form.text), "version": version, "damage_rules_override": "ratio-2020"},
+            follow_redirects=False,
+        )
         assert ok.status_code == 302
         assert _survey_form(third, s["dwelling"].id, ratio="35").status_code == 302
     db.rollback()
@@ -243,7 +315,13 @@ def test_api_surveys_and_certificates(client, setup, db):
     headers = {"Authorization": f"Bearer {raw}"}
     base = f"/api/v1/municipalities/{s['m'].code}/disasters/{s['d'].number}"
     house_no = s["dwelling"].house_no
-    body = {"house_no": house_no, "kind": "first", "surveyed_on": "2026-11-03", "surveyors": "調査 一郎", "ratio": "49.99"}
+    body = {
+        "house_no": house_no,
+        "kind": "first",
+        "surveyed_on": "2026-11-03",
+        "surveyors": "調査 一郎",
+        "ratio": "49.99",
+    }
     created = client.post(f"{base}/surveys", json=body, headers=headers)
     assert created.status_code == 201, created.text
     assert created.json()["damage_class"] == "large_scale_half" and created.json()["rule_version"] == "ratio-2021"
@@ -263,7 +341,9 @@ def test_api_surveys_and_certificates(client, setup, db):
     assert (cert["number"], cert["damage_class"], cert["status"]) == (1, "total_collapse", "issued")
     assert client.post(f"{base}/households/{victim_no}/certificates", json={}, headers=headers).status_code == 409
     status = client.get(f"{base}/households/{victim_no}/certificates", headers=headers).json()
-    assert status["status"] == "issued" and status["damage_class"] == "total_collapse" and len(status["certificates"]) == 1
+    assert (
+        status["status"] == "issued" and status["damage_class"] == "total_collapse" and len(status["certificates"]) == 1
+    )
     pdf = client.get(f"{base}/certificates/1/pdf", headers=headers)
     assert pdf.headers["content-type"] == "application/pdf"
     reprinted = client.post(f"{base}/certificates/1/reprint", json={}, headers=headers)
@@ -273,7 +353,11 @@ def test_api_surveys_and_certificates(client, setup, db):
     cancelled = client.post(f"{base}/certificates/1/cancel", json={"reason": "誤り"}, headers=headers)
     assert cancelled.json()["status"] == "cancelled"
     assert client.post(f"{base}/certificates/1/cancel", json={"reason": "誤り"}, headers=headers).status_code == 409
-    victim = client.post(f"{base}/households/{victim_no}/certificates", json={"kind": "victim", "victim_text": "車が浸水"}, headers=headers)
+    victim = client.post(
+        f"{base}/households/{victim_no}/certificates",
+        json={"kind": "victim", "victim_text": "車が浸水"},
+        headers=headers,
+    )
     assert victim.status_code == 201 and victim.json()["number"] == 2 and victim.json()["kind"] == "victim"
     # tenant isolation: another municipality's token cannot reach these
     other = make_municipality(db, "別市")
@@ -284,5 +368,8 @@ def test_api_surveys_and_certificates(client, setup, db):
     assert denied.status_code == 403
     viewer_token, _ = create_api_token(db, s["viewer"])
     db.commit()
-    assert client.post(f"{base}/surveys", json=body, headers={"Authorization": f"Bearer {viewer_token}"}).status_code == 403
+    assert (
+        client.post(f"{base}/surveys", json=body, headers={"Authorization": f"Bearer {viewer_token}"}).status_code
+        == 403
+    )
     assert date.today()  # keep import used

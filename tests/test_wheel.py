@@ -36,9 +36,11 @@ NOT_SOURCE_TOP = {".git", "build", "dist", "var", "tests", "bench", ".pytest_cac
 def _not_source(folder: str, names: list[str]) -> set[str]:
     top = Path(folder) == ROOT
     return {
-        name for name in names
+        name
+        for name in names
         if (top and (name in NOT_SOURCE_TOP or name.startswith(".venv")))
-        or name == "__pycache__" or name.endswith((".pyc", ".egg-info"))
+        or name == "__pycache__"
+        or name.endswith((".pyc", ".egg-info"))
     }
 
 
@@ -55,9 +57,21 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT, source, ignore=_not_source)
     out = tmp_path_factory.mktemp("dist")
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--verbose", "--no-deps", "--no-build-isolation", "--no-index",
-         "--wheel-dir", str(out), str(source)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--verbose",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--wheel-dir",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     # setuptools warns about a folder of package data that is not a listed package (and says a
@@ -92,8 +106,10 @@ def test_the_wheel_holds_code_templates_static_files_migrations_rules_and_the_fo
     expected |= {f"victim_support/templates/{name}" for name in _tree(ROOT / "templates", "**/*.html")}
     expected |= {f"victim_support/static/{name}" for name in _tree(ROOT / "victim_support/static", "**/*")}
     expected |= {f"victim_support/migrations/{name}" for name in _tree(ROOT / "victim_support/migrations", "*.ini")}
-    expected |= {f"victim_support/migrations/versions/{name}"
-                 for name in _tree(ROOT / "victim_support/migrations/versions", "*.py")}
+    expected |= {
+        f"victim_support/migrations/versions/{name}"
+        for name in _tree(ROOT / "victim_support/migrations/versions", "*.py")
+    }
     expected |= {f"ledgers/damage/rulesets/{name}" for name in _tree(ROOT / "ledgers/damage/rulesets", "*.toml")}
     expected |= {f"importers/presets/{name}" for name in _tree(ROOT / "importers/presets", "*.toml")}
     assert len([n for n in expected if n.startswith("victim_support/migrations/versions/")]) >= 5
@@ -127,13 +143,27 @@ def test_the_installed_wheel_migrates_and_serves_from_an_empty_folder(wheel: Pat
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
-         str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
         check=True,
     )
     site_packages = Path(
-        subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                       check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     )
     # The dependencies: the test environment's site-packages, after the new one on sys.path. Its
     # own .pth files (the editable install's finder) are not read from a path added this way.
@@ -149,12 +179,16 @@ def test_the_installed_wheel_migrates_and_serves_from_an_empty_folder(wheel: Pat
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    where = run(str(python), "-c", (
-        "import core, ledgers, victim_support; from victim_support.app import asset_dir; "
-        "from ledgers.certificates import find_font; "
-        "print(victim_support.__file__, core.__file__, ledgers.__file__, asset_dir('templates'), "
-        "asset_dir('static'), find_font(), sep='\\n')"
-    )).split()
+    where = run(
+        str(python),
+        "-c",
+        (
+            "import core, ledgers, victim_support; from victim_support.app import asset_dir; "
+            "from ledgers.certificates import find_font; "
+            "print(victim_support.__file__, core.__file__, ledgers.__file__, asset_dir('templates'), "
+            "asset_dir('static'), find_font(), sep='\\n')"
+        ),
+    ).split()
     assert len(where) == 6
     for path in where:
         assert Path(path).is_relative_to(site_packages), f"{path} is not the installed copy"
@@ -166,7 +200,11 @@ def test_the_installed_wheel_migrates_and_serves_from_an_empty_folder(wheel: Pat
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(venv / "bin" / "victim-support"), "serve", "--port", str(port)],
-        cwd=empty, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=empty,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

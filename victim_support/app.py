@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-import logging
-
 import anyio
-
 from litestar import Litestar, Request
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -19,16 +17,15 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
 
+from core.settings import Settings
 from victim_support.accounts.services import csrf_token_for
 from victim_support.db import make_engine
 from victim_support.jobs import start_runner, stop_runner
-from core.settings import Settings
 from victim_support.web.context import PRE_SESSION_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, provide_db
 from victim_support.web.errors import EXCEPTION_HANDLERS
 from victim_support.web.headers import add_security_headers
 from victim_support.web.server import on_startup
 from victim_support.web.templating import configure_environment
-
 
 # Bodies larger than this are read only for a logged-in session (an upload of a register file);
 # before login nobody can make the server read gigabytes.
@@ -55,7 +52,9 @@ async def check_body_size(request: Request) -> None:
     if not large or request.url.path.startswith("/api/"):  # the API authenticates by token first
         return
     state = request.app.state
-    if not await anyio.to_thread.run_sync(_logged_in, state.engine, state.settings, request.cookies.get(SESSION_COOKIE)):
+    if not await anyio.to_thread.run_sync(
+        _logged_in, state.engine, state.settings, request.cookies.get(SESSION_COOKIE)
+    ):
         raise ClientException("大きなファイルはログインしてから送信してください", status_code=413)
 
 
@@ -101,7 +100,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         route_handlers=[
             *PAGE_CONTROLLERS,
             *API_CONTROLLERS,
-            create_static_files_router(path="/static", directories=[settings.static_dir or asset_dir("static")], include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[settings.static_dir or asset_dir("static")], include_in_schema=False
+            ),
         ],
         dependencies={"db": Provide(provide_db)},
         before_request=check_request,

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from core.settings import Settings
-
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
 
@@ -50,7 +50,8 @@ def is_sqlite(url: str) -> bool:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL, relative paths taken from ``Settings.home`` (the checkout or the current folder)."""
+    """The database file of a SQLite URL, relative paths taken from ``Settings.home`` (the checkout or
+    the current folder)."""
     parsed = make_url(normalise_url(url))
     if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
         return None
@@ -66,7 +67,7 @@ def _sqlite_url(url: str) -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     check_url(url)
     if is_sqlite(url):
         engine = create_engine(
@@ -76,7 +77,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
             # Let SQLAlchemy, not the driver, decide where transactions begin.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -86,7 +87,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _on_begin(conn):  # noqa: ANN001
+        def _on_begin(conn) -> None:  # noqa: ANN001
             # IMMEDIATE unless a caller that only reads asks otherwise
             # (``engine.execution_options(sqlite_begin="DEFERRED")``).
             mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")

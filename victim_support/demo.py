@@ -17,21 +17,20 @@ from datetime import date
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, SQLModel
 
-from importers import synthetic_city as demo_data
+from core.accounts import ApiToken, Grant, Role, User, UserSession
+from core.addresses import address_key
+from core.audit import Actor, record
 from core.clock import utcnow
+from core.tenancy import Municipality, add_municipality, get_by_code
+from core.text import contains_gaiji, kana_key, name_key
+from importers import synthetic_city as demo_data
 from ledgers.disasters.models import Disaster, DisasterKind
 from ledgers.disasters.services import DisasterInput, add_disaster, get_disaster
 from ledgers.households import services as households
 from ledgers.households.models import HouseholdStatus, MemberCondition, VictimHousehold
 from ledgers.registry.models import Dwelling, Occupancy, RegisteredHousehold, Resident, ResidentStatus
 from ledgers.registry.services import count_rows
-from core.addresses import address_key
-from core.text import contains_gaiji, kana_key, name_key
 from victim_support.accounts import services as accounts
-from core.accounts import ApiToken, Grant, Role, User, UserSession
-from core.audit import Actor, record
-from core.tenancy import Municipality
-from core.tenancy import add_municipality, get_by_code
 
 DEMO_CODE = demo_data.MUNICIPALITY_CODE  # 99201x: prefecture 99 does not exist
 DEMO_NAME = demo_data.CITY_NAME  # 見本市 (みほん市)
@@ -177,8 +176,13 @@ def load_demo(session: Session, size: int = DEFAULT_SIZE, seed: int = 1, *, rese
         "registry.import",
         "municipality",
         DEMO_CODE,
-        {"source": "synthetic demo", "seed": seed, "households": len(household_rows), "residents": len(resident_rows),
-         "dwellings": dwellings},
+        {
+            "source": "synthetic demo",
+            "seed": seed,
+            "households": len(household_rows),
+            "residents": len(resident_rows),
+            "dwellings": dwellings,
+        },
     )
 
     # ---- one active disaster, both acts applied
@@ -196,7 +200,15 @@ def load_demo(session: Session, size: int = DEFAULT_SIZE, seed: int = 1, *, rese
             support_act_applied_on=date(2026, 11, 22),
         ),
     )
-    record(session, actor, "disaster.add", "disaster", disaster.number, {"name": disaster.name}, disaster_number=disaster.number)
+    record(
+        session,
+        actor,
+        "disaster.add",
+        "disaster",
+        disaster.number,
+        {"name": disaster.name},
+        disaster_number=disaster.number,
+    )
 
     victims = _register_victims(session, disaster, city, seed)
     return DemoResult(
@@ -273,9 +285,11 @@ def _register_victims(session: Session, disaster: Disaster, city: demo_data.City
     rng.shuffle(coastal)
     rng.shuffle(others)
     chosen = (coastal + others)[: min(12, len(city.households))]
-    statuses = [HouseholdStatus.registered.value] * 5 + [HouseholdStatus.in_support.value] * 4 + [
-        HouseholdStatus.closed.value
-    ] * 3
+    statuses = (
+        [HouseholdStatus.registered.value] * 5
+        + [HouseholdStatus.in_support.value] * 4
+        + [HouseholdStatus.closed.value] * 3
+    )
     on = disaster.occurred_on
     count = 0
     for index, household_no in enumerate(chosen):
@@ -348,7 +362,9 @@ def reset_municipality(session: Session, municipality: Municipality) -> None:
     mid = municipality.id
     user_ids = list(session.execute(select(User.id).where(User.home_municipality_id == mid)).scalars())
     session.execute(
-        delete(UserSession).where((UserSession.acting_municipality_id == mid) | UserSession.user_id.in_(user_ids or [-1]))
+        delete(UserSession).where(
+            (UserSession.acting_municipality_id == mid) | UserSession.user_id.in_(user_ids or [-1])
+        )
     )
     session.execute(delete(ApiToken).where(ApiToken.user_id.in_(user_ids or [-1])))
     session.execute(delete(Grant).where((Grant.municipality_id == mid) | Grant.user_id.in_(user_ids or [-1])))

@@ -1,9 +1,12 @@
 """Every table model, imported in one place so metadata (and Alembic) sees them all."""
 
+from core.accounts import ApiToken, Grant, LoginThrottle, User, UserSession
+from core.audit import AuditEntry, AuditHead
+from core.jobs import BackgroundJob
+from core.tenancy import Municipality
 from ledgers.certificates.models import Certificate, CertificateApplication, IssuerSetting
 from ledgers.disasters.models import Disaster
 from ledgers.households.models import ProvisionConsent, VictimHousehold, VictimMember
-from ledgers.surveys.models import Survey, SurveyPhoto, SurveyPlanItem
 from ledgers.registry.models import (
     AddressPoint,
     Dwelling,
@@ -12,15 +15,12 @@ from ledgers.registry.models import (
     ImportRun,
     Land,
     Occupancy,
-    RegisteredHousehold,
     RegisterChange,
+    RegisteredHousehold,
     Resident,
     TaxRecord,
 )
-from core.accounts import ApiToken, Grant, LoginThrottle, User, UserSession
-from core.audit import AuditEntry, AuditHead
-from core.jobs import BackgroundJob
-from core.tenancy import Municipality
+from ledgers.surveys.models import Survey, SurveyPhoto, SurveyPlanItem
 
 __all__ = [
     "Certificate",

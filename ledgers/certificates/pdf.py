@@ -93,7 +93,7 @@ class FontNotFoundError(CertificateError):
 class UnrenderableTextError(CertificateError):
     """A field holds characters the font has no glyph for (unmapped 外字, rare non-BMP kanji)."""
 
-    def __init__(self, field_name: str, chars: str):
+    def __init__(self, field_name: str, chars: str) -> None:
         self.field_name = field_name
         self.chars = chars
         codes = ", ".join(f"U+{ord(c):04X}" for c in chars)
@@ -371,7 +371,9 @@ class _Row:
         return max(self.min_h, n * self.size * 1.6 + 2 * CELL_PAD)
 
 
-def _flow_items(font: _Font, items: list[tuple[str, bool]], size: float, width: float):
+def _flow_items(
+    font: _Font, items: list[tuple[str, bool]], size: float, width: float
+) -> list[list[tuple[str, bool, float]]]:
     rows: list[list[tuple[str, bool, float]]] = [[]]
     x = 0.0
     gap = size * 1.5
@@ -388,9 +390,7 @@ def _flow_items(font: _Font, items: list[tuple[str, bool]], size: float, width: 
 def _class_label(view: CertificateView, classes: Sequence[tuple[str, str]]) -> str:
     labels = dict(classes)
     if view.damage_class not in labels:
-        raise CertificateError(
-            f"unknown damage class {view.damage_class!r}; expected one of {', '.join(labels)}"
-        )
+        raise CertificateError(f"unknown damage class {view.damage_class!r}; expected one of {', '.join(labels)}")
     label = labels[view.damage_class]
     given = view.damage_class_label
     if given and unicodedata.normalize("NFKC", given) != unicodedata.normalize("NFKC", label):
@@ -489,7 +489,7 @@ def check_printable(view: CertificateView, font_path: str | None = None) -> None
 
 
 class _Renderer:
-    def __init__(self, issuer: IssuerConfig, title: str):
+    def __init__(self, issuer: IssuerConfig, title: str) -> None:
         from reportlab import rl_config
         from reportlab.pdfgen.canvas import Canvas
 
@@ -515,7 +515,7 @@ class _Renderer:
 
     # -- primitives -------------------------------------------------------
 
-    def text(self, x: float, y_top: float, s: str, size: float, align: str = "left", space: float = 0.0):
+    def text(self, x: float, y_top: float, s: str, size: float, align: str = "left", space: float = 0.0) -> None:
         """Draw ``s`` with its top at ``y_top`` (measured from the top of the page)."""
         c = self.c
         baseline = PAGE_H - y_top - size * 0.88
@@ -626,7 +626,9 @@ class _Renderer:
 
         # Certification sentence.
         y += 14 * MM
-        sentence = "上記のとおり相違ないことを証明します。" if damage else "上記のとおり被害の届出があったことを証明します。"
+        sentence = (
+            "上記のとおり相違ないことを証明します。" if damage else "上記のとおり被害の届出があったことを証明します。"
+        )
         self.text(MARGIN_X + 11, y, sentence, 12)
 
         # Mayor line, then 印 with the seal centred on it (clear of the name).
@@ -671,8 +673,13 @@ def warm_up(font_path: str | None = None) -> bool:
     that the first certificate a server process prints is not slower than the others. False when no font is
     installed (rendering will say so when asked)."""
     sample = CertificateView(
-        number=1, issued_on=date(2026, 1, 1), head_name="見本　花子", head_address="見本市見本町一丁目1番1号",
-        dwelling_location="見本市見本町一丁目1番1号", disaster_name="見本地震", disaster_date=date(2026, 1, 1),
+        number=1,
+        issued_on=date(2026, 1, 1),
+        head_name="見本　花子",
+        head_address="見本市見本町一丁目1番1号",
+        dwelling_location="見本市見本町一丁目1番1号",
+        disaster_name="見本地震",
+        disaster_date=date(2026, 1, 1),
         damage_class="half",
     )
     try:

@@ -12,6 +12,9 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from core.clock import check_day, today_jst, utcnow
+from core.csvfile import csv_bytes
+from core.errors import Conflict, DomainError, NotFound
 from ledgers.certificates.models import (
     Certificate,
     CertificateApplication,
@@ -29,11 +32,8 @@ from ledgers.certificates.pdf import (
     render_batch,
     render_certificate,
 )
-from core.csvfile import csv_bytes
-from core.clock import check_day, today_jst, utcnow
 from ledgers.damage import get_ruleset
 from ledgers.disasters.models import Disaster
-from core.errors import Conflict, DomainError, NotFound
 from ledgers.households.models import VictimHousehold
 from ledgers.registry.models import Dwelling
 from ledgers.surveys import services as surveys
@@ -55,7 +55,9 @@ MAX_SEAL_BYTES = 1024 * 1024
 
 
 def get_issuer_setting(session: Session, municipality_id: int) -> IssuerSetting | None:
-    return session.execute(select(IssuerSetting).where(IssuerSetting.municipality_id == municipality_id)).scalar_one_or_none()
+    return session.execute(
+        select(IssuerSetting).where(IssuerSetting.municipality_id == municipality_id)
+    ).scalar_one_or_none()
 
 
 def issuer_config(session: Session, municipality_id: int, municipality_name: str) -> IssuerConfig:
@@ -71,8 +73,13 @@ def issuer_config(session: Session, municipality_id: int, municipality_name: str
 
 
 def save_issuer(
-    session: Session, municipality_id: int, issuer_name: str, mayor_name: str, mayor_title: str = "",
-    seal_png: bytes | None = None, remove_seal: bool = False,
+    session: Session,
+    municipality_id: int,
+    issuer_name: str,
+    mayor_name: str,
+    mayor_title: str = "",
+    seal_png: bytes | None = None,
+    remove_seal: bool = False,
 ) -> IssuerSetting:
     if seal_png is not None:
         if len(seal_png) > MAX_SEAL_BYTES:
@@ -97,15 +104,27 @@ def save_issuer(
 
 
 def damage_application(session: Session, household_id: int) -> CertificateApplication | None:
-    return session.execute(
-        select(CertificateApplication)
-        .where(CertificateApplication.household_id == household_id, CertificateApplication.kind == CertificateKind.damage.value)
-        .order_by(CertificateApplication.id)
-    ).scalars().first()
+    return (
+        session.execute(
+            select(CertificateApplication)
+            .where(
+                CertificateApplication.household_id == household_id,
+                CertificateApplication.kind == CertificateKind.damage.value,
+            )
+            .order_by(CertificateApplication.id)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def apply(
-    session: Session, household: VictimHousehold, user_id: int | None, *, channel: str = "counter", on: date | None = None,
+    session: Session,
+    household: VictimHousehold,
+    user_id: int | None,
+    *,
+    channel: str = "counter",
+    on: date | None = None,
     notes: str = "",
 ) -> CertificateApplication:
     """申請 of a 罹災証明書; a household has one (a second application returns the first)."""
@@ -114,8 +133,13 @@ def apply(
         return existing
     applied_on = _day(session.get(Disaster, household.disaster_id), on, "申請日")
     application = CertificateApplication(
-        municipality_id=household.municipality_id, disaster_id=household.disaster_id, household_id=household.id,
-        kind=CertificateKind.damage.value, channel=channel, applied_on=applied_on, notes=notes.strip(),
+        municipality_id=household.municipality_id,
+        disaster_id=household.disaster_id,
+        household_id=household.id,
+        kind=CertificateKind.damage.value,
+        channel=channel,
+        applied_on=applied_on,
+        notes=notes.strip(),
         created_by_id=user_id,
     )
     session.add(application)
@@ -126,8 +150,13 @@ def apply(
 def _day(disaster: Disaster, on: date | None, what: str = "交付日") -> date:
     """The date of an application, issuance, reprint or cancellation: today unless given; never
     before the disaster nor in the future."""
-    return check_day(on or today_jst(), field="on", what=what, earliest=disaster.occurred_on,
-                     earliest_what=f"災害の発生日（{disaster.occurred_on.isoformat()}）")
+    return check_day(
+        on or today_jst(),
+        field="on",
+        what=what,
+        earliest=disaster.occurred_on,
+        earliest_what=f"災害の発生日（{disaster.occurred_on.isoformat()}）",
+    )
 
 
 def bulk_apply(session: Session, disaster: Disaster, user_id: int | None, on: date | None = None) -> int:
@@ -141,7 +170,8 @@ def bulk_apply(session: Session, disaster: Disaster, user_id: int | None, on: da
     applied = set(
         session.execute(
             select(CertificateApplication.household_id).where(
-                CertificateApplication.disaster_id == disaster.id, CertificateApplication.kind == CertificateKind.damage.value
+                CertificateApplication.disaster_id == disaster.id,
+                CertificateApplication.kind == CertificateKind.damage.value,
             )
         ).scalars()
     )
@@ -151,8 +181,13 @@ def bulk_apply(session: Session, disaster: Disaster, user_id: int | None, on: da
             continue
         session.add(
             CertificateApplication(
-                municipality_id=disaster.municipality_id, disaster_id=disaster.id, household_id=household_id,
-                kind=CertificateKind.damage.value, channel="bulk", applied_on=on, created_by_id=user_id,
+                municipality_id=disaster.municipality_id,
+                disaster_id=disaster.id,
+                household_id=household_id,
+                kind=CertificateKind.damage.value,
+                channel="bulk",
+                applied_on=on,
+                created_by_id=user_id,
             )
         )
         count += 1
@@ -160,7 +195,9 @@ def bulk_apply(session: Session, disaster: Disaster, user_id: int | None, on: da
     return count
 
 
-def request_resurvey(session: Session, household: VictimHousehold, reason: str, user_id: int | None) -> CertificateApplication:
+def request_resurvey(
+    session: Session, household: VictimHousehold, reason: str, user_id: int | None
+) -> CertificateApplication:
     """再調査の依頼 (the victim disputes the class): recorded on the application."""
     if not reason.strip():
         raise DomainError("再調査を依頼する理由を入力してください", field="reason")
@@ -190,13 +227,19 @@ def _allocate_number(session: Session, disaster_id: int, count: int = 1) -> int:
 
 
 def active_certificate(session: Session, household_id: int) -> Certificate | None:
-    return session.execute(
-        select(Certificate).where(
-            Certificate.household_id == household_id,
-            Certificate.kind == CertificateKind.damage.value,
-            Certificate.status == CertificateStatus.issued.value,
-        ).order_by(Certificate.id.desc())
-    ).scalars().first()
+    return (
+        session.execute(
+            select(Certificate)
+            .where(
+                Certificate.household_id == household_id,
+                Certificate.kind == CertificateKind.damage.value,
+                Certificate.status == CertificateStatus.issued.value,
+            )
+            .order_by(Certificate.id.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def active_of(items: Iterable[Certificate]) -> Certificate | None:
@@ -206,9 +249,17 @@ def active_of(items: Iterable[Certificate]) -> Certificate | None:
 
 
 def _issue_from_survey(
-    session: Session, disaster: Disaster, household: VictimHousehold, dwelling: Dwelling, survey: Survey,
-    current: Certificate | None, application: CertificateApplication | None, user_id: int | None, on: date,
-    number: int | None = None, flush: bool = True,
+    session: Session,
+    disaster: Disaster,
+    household: VictimHousehold,
+    dwelling: Dwelling,
+    survey: Survey,
+    current: Certificate | None,
+    application: CertificateApplication | None,
+    user_id: int | None,
+    on: date,
+    number: int | None = None,
+    flush: bool = True,
 ) -> Certificate:
     if survey.damage_class == "none":
         raise DomainError("被害なしと判定されているため、罹災証明書は交付できません（被災証明書をご利用ください）")
@@ -242,7 +293,11 @@ def _issue_from_survey(
         session.execute(
             update(Certificate)
             .where(Certificate.id == current.id)
-            .values(status=CertificateStatus.superseded.value, superseded_by_id=certificate.id, version=Certificate.version + 1)
+            .values(
+                status=CertificateStatus.superseded.value,
+                superseded_by_id=certificate.id,
+                version=Certificate.version + 1,
+            )
         )
         session.expire(current)
     return certificate
@@ -261,13 +316,20 @@ def _lock_households(session: Session, household_ids: Iterable[int]) -> None:
     ids = sorted(set(household_ids))
     for start in range(0, len(ids), 5000):
         session.execute(
-            select(VictimHousehold.id).where(VictimHousehold.id.in_(ids[start : start + 5000]))
-            .order_by(VictimHousehold.id).with_for_update()
+            select(VictimHousehold.id)
+            .where(VictimHousehold.id.in_(ids[start : start + 5000]))
+            .order_by(VictimHousehold.id)
+            .with_for_update()
         )
 
 
 def issue_damage_certificate(
-    session: Session, household: VictimHousehold, user_id: int | None, *, on: date | None = None, channel: str = "counter",
+    session: Session,
+    household: VictimHousehold,
+    user_id: int | None,
+    *,
+    on: date | None = None,
+    channel: str = "counter",
 ) -> Certificate:
     """Issue the 罹災証明書 of a household from the most severe current survey of its dwellings.
 
@@ -284,24 +346,35 @@ def issue_damage_certificate(
     application = apply(session, household, user_id, channel=channel)
     dwelling, survey = damage.decisive
     certificate = _issue_from_survey(
-        session, disaster, household, dwelling, survey, active_certificate(session, household.id), application, user_id,
+        session,
+        disaster,
+        household,
+        dwelling,
+        survey,
+        active_certificate(session, household.id),
+        application,
+        user_id,
         on,
     )
     ensure_printable(session, certificate, disaster)
     return certificate
 
 
-def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on: date | None = None,
-               limit: int | None = None) -> list[Certificate]:
+def bulk_issue(
+    session: Session, disaster: Disaster, user_id: int | None, *, on: date | None = None, limit: int | None = None
+) -> list[Certificate]:
     """Issue to every applied household whose dwelling is surveyed and who holds no certificate
     (or holds one from an older survey: re-issue). Preloads everything, for 10,000s at once."""
     on = _day(disaster, on)
     applications = {
         a.household_id: a
         for a in session.execute(
-            select(CertificateApplication).where(
-                CertificateApplication.disaster_id == disaster.id, CertificateApplication.kind == CertificateKind.damage.value
-            ).order_by(CertificateApplication.id.desc())
+            select(CertificateApplication)
+            .where(
+                CertificateApplication.disaster_id == disaster.id,
+                CertificateApplication.kind == CertificateKind.damage.value,
+            )
+            .order_by(CertificateApplication.id.desc())
         ).scalars()
     }
     # A counter issuing to one of these households meanwhile, or a second bulk issuance, would
@@ -313,7 +386,8 @@ def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on:
         c.household_id: c
         for c in session.execute(
             select(Certificate).where(
-                Certificate.disaster_id == disaster.id, Certificate.kind == CertificateKind.damage.value,
+                Certificate.disaster_id == disaster.id,
+                Certificate.kind == CertificateKind.damage.value,
                 Certificate.status == CertificateStatus.issued.value,
             )
         ).scalars()
@@ -321,11 +395,15 @@ def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on:
     households = {
         h.id: h
         for h in session.execute(
-            select(VictimHousehold).where(VictimHousehold.id.in_(list(applications) or [-1])).order_by(VictimHousehold.victim_no)
+            select(VictimHousehold)
+            .where(VictimHousehold.id.in_(list(applications) or [-1]))
+            .order_by(VictimHousehold.victim_no)
         ).scalars()
     }
     dwelling_ids = {d for ids in mapping.values() for d in ids}
-    dwellings = {d.id: d for d in session.execute(select(Dwelling).where(Dwelling.id.in_(list(dwelling_ids) or [-1]))).scalars()}
+    dwellings = {
+        d.id: d for d in session.execute(select(Dwelling).where(Dwelling.id.in_(list(dwelling_ids) or [-1]))).scalars()
+    }
     todo = []
     for household in households.values():
         pairs = [(dwellings[d], current_surveys.get(d)) for d in mapping.get(household.id, []) if d in dwellings]
@@ -345,8 +423,19 @@ def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on:
     # rolls back with the certificates.
     first = _allocate_number(session, disaster.id, len(todo)) - len(todo) + 1
     issued = [
-        _issue_from_survey(session, disaster, household, dwelling, survey, current, applications[household.id], user_id, on,
-                           number=first + i, flush=False)
+        _issue_from_survey(
+            session,
+            disaster,
+            household,
+            dwelling,
+            survey,
+            current,
+            applications[household.id],
+            user_id,
+            on,
+            number=first + i,
+            flush=False,
+        )
         for i, (household, dwelling, survey, current) in enumerate(todo)
     ]
     session.flush()
@@ -354,8 +443,14 @@ def bulk_issue(session: Session, disaster: Disaster, user_id: int | None, *, on:
 
 
 def issue_victim_certificate(
-    session: Session, household: VictimHousehold, victim_text: str, location: str, user_id: int | None, *,
-    notes: str = "", on: date | None = None,
+    session: Session,
+    household: VictimHousehold,
+    victim_text: str,
+    location: str,
+    user_id: int | None,
+    *,
+    notes: str = "",
+    on: date | None = None,
 ) -> Certificate:
     """被災証明書: damage other than the dwelling (家財, 車, 事業所), as free text."""
     if not victim_text.strip():
@@ -364,17 +459,30 @@ def issue_victim_certificate(
     on = _day(disaster, on)
     _lock_household(session, household)
     application = CertificateApplication(
-        municipality_id=household.municipality_id, disaster_id=disaster.id, household_id=household.id,
-        kind=CertificateKind.victim.value, channel="counter", applied_on=on, created_by_id=user_id,
+        municipality_id=household.municipality_id,
+        disaster_id=disaster.id,
+        household_id=household.id,
+        kind=CertificateKind.victim.value,
+        channel="counter",
+        applied_on=on,
+        created_by_id=user_id,
     )
     session.add(application)
     session.flush()
     certificate = Certificate(
-        municipality_id=household.municipality_id, disaster_id=disaster.id, household_id=household.id,
-        application_id=application.id, number=_allocate_number(session, disaster.id), kind=CertificateKind.victim.value,
-        head_name=household.head_name, head_address=household.address,
-        dwelling_location=location.strip() or household.address, victim_text=victim_text.strip(), notes=notes.strip(),
-        issued_on=on, issued_by_id=user_id,
+        municipality_id=household.municipality_id,
+        disaster_id=disaster.id,
+        household_id=household.id,
+        application_id=application.id,
+        number=_allocate_number(session, disaster.id),
+        kind=CertificateKind.victim.value,
+        head_name=household.head_name,
+        head_address=household.address,
+        dwelling_location=location.strip() or household.address,
+        victim_text=victim_text.strip(),
+        notes=notes.strip(),
+        issued_on=on,
+        issued_by_id=user_id,
     )
     session.add(certificate)
     session.flush()
@@ -387,7 +495,10 @@ def reprint(session: Session, certificate: Certificate, on: date | None = None) 
     if certificate.status == CertificateStatus.cancelled.value:
         raise DomainError(f"第{certificate.number}号 は取り消されているため、再交付できません")
     if certificate.status == CertificateStatus.superseded.value:
-        raise DomainError(f"第{certificate.number}号 は第{_number_of(session, certificate.superseded_by_id)}号 に更新されています。新しい証明書を再交付してください")
+        raise DomainError(
+            f"第{certificate.number}号 は第{_number_of(session, certificate.superseded_by_id)}号 に更新されています。"
+            "新しい証明書を再交付してください"
+        )
     certificate.last_reprinted_on = _day(session.get(Disaster, certificate.disaster_id), on, "再交付日")
     certificate.reprint_count += 1
     certificate.version += 1
@@ -400,7 +511,9 @@ def cancel(session: Session, certificate: Certificate, reason: str, on: date | N
     if not reason.strip():
         raise DomainError("取消の理由を入力してください", field="reason")
     if certificate.status != CertificateStatus.issued.value:
-        raise Conflict(f"第{certificate.number}号 は既に{'取消' if certificate.status == 'cancelled' else '更新'}されています")
+        raise Conflict(
+            f"第{certificate.number}号 は既に{'取消' if certificate.status == 'cancelled' else '更新'}されています"
+        )
     cancelled_on = _day(session.get(Disaster, certificate.disaster_id), on, "取消日")
     certificate.status = CertificateStatus.cancelled.value
     certificate.cancelled_on = cancelled_on
@@ -433,7 +546,11 @@ def get_by_number(session: Session, disaster: Disaster, number: int) -> Certific
 
 
 def certificates_of(session: Session, household_id: int) -> list[Certificate]:
-    return list(session.execute(select(Certificate).where(Certificate.household_id == household_id).order_by(Certificate.id)).scalars())
+    return list(
+        session.execute(
+            select(Certificate).where(Certificate.household_id == household_id).order_by(Certificate.id)
+        ).scalars()
+    )
 
 
 def chain_of(session: Session, certificate: Certificate) -> list[Certificate]:
@@ -454,7 +571,11 @@ def chain_of(session: Session, certificate: Certificate) -> list[Certificate]:
 
 def status_of(application: CertificateApplication | None, active: Certificate | None, surveyed: bool) -> str:
     if active is not None:
-        if application and application.resurvey_requested_at and _after(application.resurvey_requested_at, active.issued_at):
+        if (
+            application
+            and application.resurvey_requested_at
+            and _after(application.resurvey_requested_at, active.issued_at)
+        ):
             return "resurvey_requested"
         return "reissued" if active.supersedes_id else "issued"
     if application is None:
@@ -470,10 +591,14 @@ def _after(a, b) -> bool:  # noqa: ANN001
     return a > b
 
 
-def household_status(session: Session, household: VictimHousehold, damage: surveys.HouseholdDamage | None = None) -> str:
+def household_status(
+    session: Session, household: VictimHousehold, damage: surveys.HouseholdDamage | None = None
+) -> str:
     if damage is None:
         damage = surveys.household_damage(session, session.get(Disaster, household.disaster_id), household)
-    return status_of(damage_application(session, household.id), active_certificate(session, household.id), damage.surveyed)
+    return status_of(
+        damage_application(session, household.id), active_certificate(session, household.id), damage.surveyed
+    )
 
 
 def status_map(session: Session, disaster: Disaster, household_ids: list[int] | None = None) -> dict[int, str]:
@@ -490,14 +615,17 @@ def status_map(session: Session, disaster: Disaster, household_ids: list[int] | 
     for a in session.execute(query.order_by(CertificateApplication.id.desc())).scalars():
         applications[a.household_id] = a
     query = select(Certificate).where(
-        Certificate.disaster_id == disaster.id, Certificate.kind == CertificateKind.damage.value,
+        Certificate.disaster_id == disaster.id,
+        Certificate.kind == CertificateKind.damage.value,
         Certificate.status == CertificateStatus.issued.value,
     )
     if household_ids is not None:
         query = query.where(Certificate.household_id.in_(household_ids or [-1]))
     active = {c.household_id: c for c in session.execute(query.order_by(Certificate.id)).scalars()}
     return {
-        household_id: status_of(applications.get(household_id), active.get(household_id), any(d in surveyed for d in ids))
+        household_id: status_of(
+            applications.get(household_id), active.get(household_id), any(d in surveyed for d in ids)
+        )
         for household_id, ids in mapping.items()
     }
 
@@ -522,27 +650,44 @@ def _classes_for(rule_version: str) -> tuple[tuple[str, str], ...]:
     return tuple((c.code, c.label) for c in ruleset.classes if c.code != "none")
 
 
-def certificate_view(session: Session, certificate: Certificate, disaster: Disaster, *, reprint_on: date | None = None) -> CertificateView:
+def certificate_view(
+    session: Session, certificate: Certificate, disaster: Disaster, *, reprint_on: date | None = None
+) -> CertificateView:
     reissue_of = None
     if certificate.supersedes_id:
         old = session.get(Certificate, certificate.supersedes_id)
         reissue_of = (old.number, old.issued_on)
     common: dict[str, Any] = dict(
-        number=certificate.number, issued_on=certificate.issued_on, head_name=certificate.head_name or "（氏名なし）",
-        head_address=certificate.head_address or certificate.dwelling_location, dwelling_location=certificate.dwelling_location,
-        disaster_name=disaster.name, disaster_date=disaster.occurred_on, notes=certificate.notes, reprint_on=reprint_on,
+        number=certificate.number,
+        issued_on=certificate.issued_on,
+        head_name=certificate.head_name or "（氏名なし）",
+        head_address=certificate.head_address or certificate.dwelling_location,
+        dwelling_location=certificate.dwelling_location,
+        disaster_name=disaster.name,
+        disaster_date=disaster.occurred_on,
+        notes=certificate.notes,
+        reprint_on=reprint_on,
     )
     if certificate.kind == CertificateKind.victim.value:
         return CertificateView(**common, certificate_type="victim", victim_text=certificate.victim_text)
     return CertificateView(
-        **common, damage_class=certificate.damage_class, damage_class_label=certificate.damage_label,
-        flood_class=certificate.flood_class or None, reissue_of=reissue_of, damage_classes=_classes_for(certificate.rule_version),
+        **common,
+        damage_class=certificate.damage_class,
+        damage_class_label=certificate.damage_label,
+        flood_class=certificate.flood_class or None,
+        reissue_of=reissue_of,
+        damage_classes=_classes_for(certificate.rule_version),
     )
 
 
 _PRINTED_FIELDS = {
-    "head_name": "世帯主氏名", "head_address": "住所", "dwelling_location": "所在地", "disaster_name": "災害名",
-    "notes": "備考", "victim_text": "被害の状況", "number": "交付番号",
+    "head_name": "世帯主氏名",
+    "head_address": "住所",
+    "dwelling_location": "所在地",
+    "disaster_name": "災害名",
+    "notes": "備考",
+    "victim_text": "被害の状況",
+    "number": "交付番号",
 }
 
 
@@ -555,18 +700,31 @@ def ensure_printable(session: Session, certificate: Certificate, disaster: Disas
     except UnrenderableTextError as exc:
         label = _PRINTED_FIELDS.get(exc.field_name, exc.field_name)
         shown = "、".join(f"U+{ord(c):04X}" for c in exc.chars[:5])
-        raise DomainError(f"{label}に証明書に印字できない文字があります（{shown}）。文字を直してから交付してください",
-                          field=exc.field_name) from None
+        raise DomainError(
+            f"{label}に証明書に印字できない文字があります（{shown}）。文字を直してから交付してください",
+            field=exc.field_name,
+        ) from None
     except TextTooLongError:
-        raise DomainError("被害の状況・備考が長すぎて証明書の1ページに収まりません。短くしてから交付してください",
-                          field="victim_text" if certificate.kind == CertificateKind.victim.value else "notes") from None
+        raise DomainError(
+            "被害の状況・備考が長すぎて証明書の1ページに収まりません。短くしてから交付してください",
+            field="victim_text" if certificate.kind == CertificateKind.victim.value else "notes",
+        ) from None
 
 
-def render(session: Session, certificate: Certificate, disaster: Disaster, issuer: IssuerConfig, *, reprint_on: date | None = None) -> bytes:
+def render(
+    session: Session,
+    certificate: Certificate,
+    disaster: Disaster,
+    issuer: IssuerConfig,
+    *,
+    reprint_on: date | None = None,
+) -> bytes:
     return render_certificate(certificate_view(session, certificate, disaster, reprint_on=reprint_on), issuer)
 
 
-def render_many(session: Session, certificates: Iterable[Certificate], disaster: Disaster, issuer: IssuerConfig) -> bytes:
+def render_many(
+    session: Session, certificates: Iterable[Certificate], disaster: Disaster, issuer: IssuerConfig
+) -> bytes:
     return render_batch([certificate_view(session, c, disaster) for c in certificates], issuer)
 
 
@@ -581,13 +739,16 @@ class LedgerRow:
     superseded_by_number: int | None
 
 
-def ledger_rows(session: Session, disaster: Disaster, *, status: str | None = None, limit: int | None = None,
-                offset: int = 0) -> list[LedgerRow]:
+def ledger_rows(
+    session: Session, disaster: Disaster, *, status: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[LedgerRow]:
     earlier, later = aliased(Certificate), aliased(Certificate)  # the certificate it supersedes / is superseded by
     query = (
         select(Certificate, VictimHousehold.victim_no, earlier.number, later.number)
         .join(VictimHousehold, VictimHousehold.id == Certificate.household_id)
-        .outerjoin(earlier, and_(earlier.id == Certificate.supersedes_id, earlier.disaster_id == Certificate.disaster_id))
+        .outerjoin(
+            earlier, and_(earlier.id == Certificate.supersedes_id, earlier.disaster_id == Certificate.disaster_id)
+        )
         .outerjoin(later, and_(later.id == Certificate.superseded_by_id, later.disaster_id == Certificate.disaster_id))
         .where(Certificate.disaster_id == disaster.id)
     )
@@ -596,13 +757,32 @@ def ledger_rows(session: Session, disaster: Disaster, *, status: str | None = No
     query = query.order_by(Certificate.number).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return [LedgerRow(c, victim_no, supersedes, superseded_by) for c, victim_no, supersedes, superseded_by in session.execute(query)]
+    return [
+        LedgerRow(c, victim_no, supersedes, superseded_by)
+        for c, victim_no, supersedes, superseded_by in session.execute(query)
+    ]
 
 
 CSV_HEADER = (
-    "交付番号", "種別", "交付日", "り災番号", "世帯主氏名", "世帯主住所", "被災住家の所在地", "家屋番号", "被害の程度",
-    "浸水区分", "規則バージョン", "被害の状況", "状態", "再交付回数", "最終再交付日", "更新前の交付番号", "更新後の交付番号",
-    "取消日", "取消理由",
+    "交付番号",
+    "種別",
+    "交付日",
+    "り災番号",
+    "世帯主氏名",
+    "世帯主住所",
+    "被災住家の所在地",
+    "家屋番号",
+    "被害の程度",
+    "浸水区分",
+    "規則バージョン",
+    "被害の状況",
+    "状態",
+    "再交付回数",
+    "最終再交付日",
+    "更新前の交付番号",
+    "更新後の交付番号",
+    "取消日",
+    "取消理由",
 )
 
 
@@ -613,14 +793,31 @@ def ledger_csv(rows: list[LedgerRow]) -> bytes:
     kinds = {k.value: v for k, v in CERTIFICATE_KIND_LABELS.items()}
     states = {k.value: v for k, v in CERTIFICATE_STATUS_LABELS.items()}
     flood = {"above_floor": "床上浸水", "below_floor": "床下浸水", "": ""}
-    return csv_bytes(CSV_HEADER, (
+    return csv_bytes(
+        CSV_HEADER,
         (
-            c.number, kinds.get(c.kind, c.kind), c.issued_on.isoformat(), row.victim_no, c.head_name, c.head_address,
-            c.dwelling_location, c.house_no, c.damage_label, flood.get(c.flood_class, c.flood_class), c.rule_version,
-            c.victim_text, states.get(c.status, c.status), c.reprint_count,
-            c.last_reprinted_on.isoformat() if c.last_reprinted_on else "", row.supersedes_number or "",
-            row.superseded_by_number or "", c.cancelled_on.isoformat() if c.cancelled_on else "", c.cancel_reason,
-        )
-        for row in rows
-        for c in (row.certificate,)
-    ))
+            (
+                c.number,
+                kinds.get(c.kind, c.kind),
+                c.issued_on.isoformat(),
+                row.victim_no,
+                c.head_name,
+                c.head_address,
+                c.dwelling_location,
+                c.house_no,
+                c.damage_label,
+                flood.get(c.flood_class, c.flood_class),
+                c.rule_version,
+                c.victim_text,
+                states.get(c.status, c.status),
+                c.reprint_count,
+                c.last_reprinted_on.isoformat() if c.last_reprinted_on else "",
+                row.supersedes_number or "",
+                row.superseded_by_number or "",
+                c.cancelled_on.isoformat() if c.cancelled_on else "",
+                c.cancel_reason,
+            )
+            for row in rows
+            for c in (row.certificate,)
+        ),
+    )

@@ -149,8 +149,9 @@ class Ruleset:
     def label(self, code: str) -> str:
         found = self.damage_class(code)
         if found is None:
-            raise DomainError(f"被害区分 {code} は規則 {self.id} にありません（{self.class_codes()}）",
-                              field="damage_class")
+            raise DomainError(
+                f"被害区分 {code} は規則 {self.id} にありません（{self.class_codes()}）", field="damage_class"
+            )
         return found.label
 
     def class_codes(self) -> str:
@@ -238,7 +239,7 @@ def _flag(data: Mapping[str, Any], key: str, path: str) -> bool:
 def _threshold(value: Any, what: str, path: str) -> Decimal:
     # Decimal strings only: a TOML float (0.1) would already be binary.
     if not isinstance(value, str):
-        raise _bad(path, f"{what} は文字列の10進数で書いてください（例: \"49.99\"）: {value!r}")
+        raise _bad(path, f'{what} は文字列の10進数で書いてください（例: "49.99"）: {value!r}')
     try:
         number = Decimal(value.strip())
     except InvalidOperation:
@@ -269,7 +270,7 @@ def _bands(rows: list[tuple[str, Decimal, bool]], what: str, path: str, *, top: 
             raise _bad(path, f"{what} の下限は重い区分から順に小さくしてください（{code} の {minimum}）")
         previous = minimum
     if rows[-1][1] != 0:
-        raise _bad(path, f"{what} の最後の区分 {rows[-1][0]} の下限は \"0\" にしてください")
+        raise _bad(path, f'{what} の最後の区分 {rows[-1][0]} の下限は "0" にしてください')
     return tuple(Band(code, minimum, verified) for code, minimum, verified in rows)
 
 
@@ -312,12 +313,25 @@ def _parse(path: str, data: dict[str, Any], stem: str) -> Ruleset:
     flood: list[FloodTable] = []
     rows = data["classes"]
     if kind == "ratio":
-        ratio_bands = _bands([(r["code"], _threshold(r.get("ratio_min"), "ratio_min", path),
-                               _flag(r, "ratio_verified", path)) for r in rows], "損害割合の区分", path, top=_HUNDRED)
+        ratio_bands = _bands(
+            [
+                (r["code"], _threshold(r.get("ratio_min"), "ratio_min", path), _flag(r, "ratio_verified", path))
+                for r in rows
+            ],
+            "損害割合の区分",
+            path,
+            top=_HUNDRED,
+        )
         if any("floor_min" in r for r in rows):
-            floor_bands = _bands([(r["code"], _threshold(r.get("floor_min"), "floor_min", path),
-                                   _flag(r, "floor_verified", path)) for r in rows],
-                                 "床面積の区分", path, top=_HUNDRED)
+            floor_bands = _bands(
+                [
+                    (r["code"], _threshold(r.get("floor_min"), "floor_min", path), _flag(r, "floor_verified", path))
+                    for r in rows
+                ],
+                "床面積の区分",
+                path,
+                top=_HUNDRED,
+            )
         for table in data.get("weights", []):
             structure, survey = _text(table, "structure", path), _text(table, "survey", path)
             if survey not in SURVEYS or not _CODE.match(structure):
@@ -334,8 +348,16 @@ def _parse(path: str, data: dict[str, Any], stem: str) -> Ruleset:
             total = sum((p.weight for p in parts), Decimal(0))
             if total != _HUNDRED:
                 raise _bad(path, f"部位別構成比 {structure}/{survey} の合計が {total}% です（100% にしてください）")
-            weights.append(PartWeights(structure, _text(table, "structure_label", path), survey, tuple(parts),
-                                       _text(table, "source", path), _flag(table, "verified", path)))
+            weights.append(
+                PartWeights(
+                    structure,
+                    _text(table, "structure_label", path),
+                    survey,
+                    tuple(parts),
+                    _text(table, "source", path),
+                    _flag(table, "verified", path),
+                )
+            )
     else:
         if any(key in r for r in rows for key in ("ratio_min", "floor_min")) or "weights" in data:
             raise _bad(path, "浸水深の規則に損害割合の区分・部位別構成比は書けません")
@@ -345,18 +367,46 @@ def _parse(path: str, data: dict[str, Any], stem: str) -> Ruleset:
         for condition, table in tables.items():
             what = f"浸水深の表 {condition}"
             table_verified = _flag(table, "verified", path)
-            bands = _bands([(known(b.get("class"), what), _threshold(b.get("min_m"), "min_m", path), table_verified)
-                            for b in table.get("bands", [])], what, path, top=None)
-            special = {key: (known(table[key], what) if key in table else None)
-                       for key in ("below_floor", "washed_away", "no_water")}
-            flood.append(FloodTable(condition, bands, special["below_floor"], special["washed_away"],
-                                    special["no_water"], _text(table, "scope", path), _text(table, "source", path),
-                                    table_verified))
+            bands = _bands(
+                [
+                    (known(b.get("class"), what), _threshold(b.get("min_m"), "min_m", path), table_verified)
+                    for b in table.get("bands", [])
+                ],
+                what,
+                path,
+                top=None,
+            )
+            special = {
+                key: (known(table[key], what) if key in table else None)
+                for key in ("below_floor", "washed_away", "no_water")
+            }
+            flood.append(
+                FloodTable(
+                    condition,
+                    bands,
+                    special["below_floor"],
+                    special["washed_away"],
+                    special["no_water"],
+                    _text(table, "scope", path),
+                    _text(table, "source", path),
+                    table_verified,
+                )
+            )
     ruleset = Ruleset(
-        id=ruleset_id, kind=kind, title=_text(data, "title", path), valid_from=valid_from, valid_until=valid_until,
-        source=_text(data, "source", path), verified=verified, unverified=tuple(u.strip() for u in unverified),
-        notes=_text(data, "notes", path, required=False), classes=tuple(classes), ratio_bands=ratio_bands,
-        floor_bands=floor_bands, weights=tuple(weights), flood=tuple(flood),
+        id=ruleset_id,
+        kind=kind,
+        title=_text(data, "title", path),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        source=_text(data, "source", path),
+        verified=verified,
+        unverified=tuple(u.strip() for u in unverified),
+        notes=_text(data, "notes", path, required=False),
+        classes=tuple(classes),
+        ratio_bands=ratio_bands,
+        floor_bands=floor_bands,
+        weights=tuple(weights),
+        flood=tuple(flood),
     )
     if verified and not all(ruleset.item_flags()):
         raise _bad(path, "verified = true ですが未検証（*_verified = false）の区分・表があります")
@@ -383,7 +433,9 @@ def _load(files: Iterable[Any]) -> tuple[Ruleset, ...]:
         same = [r for r in rulesets if r.kind == kind]
         for earlier, later in zip(same, same[1:]):
             if earlier.valid_until is None or earlier.valid_until >= later.valid_from:
-                raise _bad(later.id, f"適用期間が {earlier.id} と重なっています（{earlier.validity} / {later.validity}）")
+                raise _bad(
+                    later.id, f"適用期間が {earlier.id} と重なっています（{earlier.validity} / {later.validity}）"
+                )
     return tuple(rulesets)
 
 
@@ -412,8 +464,9 @@ def get_ruleset(ruleset_id: str, rulesets: Iterable[Ruleset] | None = None) -> R
     raise NotFound(f"規則バージョン {ruleset_id!r} はありません（victim-support rules list で一覧）", field="rules")
 
 
-def rules_for(on: date, override: str | None = None, kind: str = "ratio", *,
-              rulesets: Iterable[Ruleset] | None = None) -> Ruleset:
+def rules_for(
+    on: date, override: str | None = None, kind: str = "ratio", *, rulesets: Iterable[Ruleset] | None = None
+) -> Ruleset:
     """The rule set of ``kind`` for a disaster that occurred ``on``.
 
     ``override`` is the per-disaster choice of an administrator: one rule-set id, or several
@@ -441,8 +494,9 @@ def rules_for(on: date, override: str | None = None, kind: str = "ratio", *,
     for ruleset in available:
         if ruleset.kind == kind and ruleset.in_force(on):
             return ruleset
-    raise DomainError(f"{on.isoformat()} に適用される{KINDS[kind]}の規則がありません（規則を指定してください）",
-                      field="on")
+    raise DomainError(
+        f"{on.isoformat()} に適用される{KINDS[kind]}の規則がありません（規則を指定してください）", field="on"
+    )
 
 
 # ---------------------------------------------------------------- numbers
@@ -536,8 +590,10 @@ def _require(ruleset: Ruleset, kind: str) -> None:
     if not isinstance(ruleset, Ruleset):
         raise DomainError(f"規則 {ruleset!r} は規則バージョンではありません")
     if ruleset.kind != kind:
-        raise DomainError(f"規則 {ruleset.id} は{KINDS[ruleset.kind]}の規則です（{KINDS[kind]}の規則を指定してください）",
-                          field="rules")
+        raise DomainError(
+            f"規則 {ruleset.id} は{KINDS[ruleset.kind]}の規則です（{KINDS[kind]}の規則を指定してください）",
+            field="rules",
+        )
 
 
 def _band(bands: tuple[Band, ...], value: Decimal) -> Band:
@@ -549,8 +605,15 @@ def classify_ratio(ruleset: Ruleset, ratio: Decimal | int | str) -> Judgement:
     _require(ruleset, "ratio")
     value = _percent(ratio, "損害割合")
     band = _band(ruleset.ratio_bands, value)
-    return Judgement(band.damage_class, ruleset.label(band.damage_class), ruleset.id, "ratio", value=value,
-                     note=f"損害割合 {_plain(value)}%", verified=band.verified)
+    return Judgement(
+        band.damage_class,
+        ruleset.label(band.damage_class),
+        ruleset.id,
+        "ratio",
+        value=value,
+        note=f"損害割合 {_plain(value)}%",
+        verified=band.verified,
+    )
 
 
 def classify_floor_ratio(ruleset: Ruleset, ratio: Decimal | int | str) -> Judgement:
@@ -560,12 +623,20 @@ def classify_floor_ratio(ruleset: Ruleset, ratio: Decimal | int | str) -> Judgem
         raise DomainError(f"規則 {ruleset.id} には床面積による基準がありません", field="floor_ratio")
     value = _percent(ratio, "床面積の損壊割合")
     band = _band(ruleset.floor_bands, value)
-    return Judgement(band.damage_class, ruleset.label(band.damage_class), ruleset.id, "floor_ratio", value=value,
-                     note=f"床面積の損壊割合 {_plain(value)}%", verified=band.verified)
+    return Judgement(
+        band.damage_class,
+        ruleset.label(band.damage_class),
+        ruleset.id,
+        "floor_ratio",
+        value=value,
+        note=f"床面積の損壊割合 {_plain(value)}%",
+        verified=band.verified,
+    )
 
 
-def classify_flood(ruleset: Ruleset, depth_m: Decimal | int | str | None, external_force: bool = False, *,
-                   washed_away: bool = False) -> Judgement:
+def classify_flood(
+    ruleset: Ruleset, depth_m: Decimal | int | str | None, external_force: bool = False, *, washed_away: bool = False
+) -> Judgement:
     """The class by flood depth above the floor (m); 0 or less is 床下浸水, None is no water.
 
     ``external_force``: the house took the force of flowing water, mud or debris (外力). A rule set
@@ -575,16 +646,30 @@ def classify_flood(ruleset: Ruleset, depth_m: Decimal | int | str | None, extern
     condition = "external_force" if external_force else "no_external_force"
     table = ruleset.flood_table(condition)
     if table is None:
-        raise DomainError(f"規則 {ruleset.id} には{FLOOD_CONDITIONS[condition]}の浸水深基準がありません"
-                          "（部位別の損害割合で判定してください）", field="external_force")
+        raise DomainError(
+            f"規則 {ruleset.id} には{FLOOD_CONDITIONS[condition]}の浸水深基準がありません"
+            "（部位別の損害割合で判定してください）",
+            field="external_force",
+        )
     suffix = f"（{FLOOD_CONDITIONS[condition]}）"
 
     def judged(code: str | None, what: str, value: Decimal | None, verified: bool) -> Judgement:
         if code is None:
-            raise DomainError(f"規則 {ruleset.id} の{FLOOD_CONDITIONS[condition]}の基準は{what}を扱いません"
-                              "（部位別の損害割合で判定してください）", field="flood_depth")
-        return Judgement(code, ruleset.label(code), ruleset.id, "flood", value=value, note=what + suffix,
-                         condition=condition, verified=verified)
+            raise DomainError(
+                f"規則 {ruleset.id} の{FLOOD_CONDITIONS[condition]}の基準は{what}を扱いません"
+                "（部位別の損害割合で判定してください）",
+                field="flood_depth",
+            )
+        return Judgement(
+            code,
+            ruleset.label(code),
+            ruleset.id,
+            "flood",
+            value=value,
+            note=what + suffix,
+            condition=condition,
+            verified=verified,
+        )
 
     if washed_away:
         return judged(table.washed_away, "流失", None, table.verified)
@@ -597,8 +682,9 @@ def classify_flood(ruleset: Ruleset, depth_m: Decimal | int | str | None, extern
     return judged(band.damage_class, f"床上浸水 {_plain(depth)} m", depth, band.verified)
 
 
-def ratio_from_parts(ruleset: Ruleset, structure: str, damages: Mapping[str, Decimal | int | str], *,
-                     survey: str = "second") -> Decimal:
+def ratio_from_parts(
+    ruleset: Ruleset, structure: str, damages: Mapping[str, Decimal | int | str], *, survey: str = "second"
+) -> Decimal:
     """損害割合 (percent) = Σ 部位別構成比 × 損傷程度 (fraction 0..1) over the parts given.
 
     Parts left out count as undamaged; an unknown part or a degree outside 0..1 is refused. The sum
@@ -610,14 +696,19 @@ def ratio_from_parts(ruleset: Ruleset, structure: str, damages: Mapping[str, Dec
     table = ruleset.part_weights(structure, survey)
     if table is None:
         have = ", ".join(f"{w.structure}/{w.survey}" for w in ruleset.weights) or "なし"
-        raise DomainError(f"規則 {ruleset.id} には構造 {structure} の{SURVEYS[survey]}の部位別構成比がありません"
-                          f"（あるもの: {have}）", field="structure")
+        raise DomainError(
+            f"規則 {ruleset.id} には構造 {structure} の{SURVEYS[survey]}の部位別構成比がありません（あるもの: {have}）",
+            field="structure",
+        )
     total = Decimal(0)
     for code, degree in damages.items():
         part = table.part(code)
         if part is None:
-            raise DomainError(f"部位 {code!r} は {ruleset.id} の {structure}/{survey} にありません"
-                              f"（{', '.join(p.code for p in table.parts)}）", field="parts")
+            raise DomainError(
+                f"部位 {code!r} は {ruleset.id} の {structure}/{survey} にありません"
+                f"（{', '.join(p.code for p in table.parts)}）",
+                field="parts",
+            )
         fraction = _decimal(degree, f"部位 {code} の損傷程度")
         if not 0 <= fraction <= 1:
             raise DomainError(f"部位 {code} の損傷程度 {degree} は 0〜1 の割合で指定してください", field="parts")
@@ -625,16 +716,23 @@ def ratio_from_parts(ruleset: Ruleset, structure: str, damages: Mapping[str, Dec
     return total
 
 
-def classify_parts(ruleset: Ruleset, structure: str, damages: Mapping[str, Decimal | int | str], *,
-                   survey: str = "second") -> Judgement:
+def classify_parts(
+    ruleset: Ruleset, structure: str, damages: Mapping[str, Decimal | int | str], *, survey: str = "second"
+) -> Judgement:
     """:func:`ratio_from_parts` then :func:`classify_ratio`; verified only if the weights are too."""
     ratio = ratio_from_parts(ruleset, structure, damages, survey=survey)
     judged = classify_ratio(ruleset, ratio)
     table = ruleset.part_weights(structure, survey)
     assert table is not None
-    return Judgement(judged.damage_class, judged.label, ruleset.id, "parts", value=ratio,
-                     note=f"部位別（{table.structure_label}、{SURVEYS[survey]}）損害割合 {_plain(ratio)}%",
-                     verified=bool(judged.verified and table.verified))
+    return Judgement(
+        judged.damage_class,
+        judged.label,
+        ruleset.id,
+        "parts",
+        value=ratio,
+        note=f"部位別（{table.structure_label}、{SURVEYS[survey]}）損害割合 {_plain(ratio)}%",
+        verified=bool(judged.verified and table.verified),
+    )
 
 
 def manual_judgement(damage_class: str, reason: str, ruleset: Ruleset) -> Judgement:

@@ -10,9 +10,9 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from core.clock import check_day, utcnow
+from core.errors import Conflict, DomainError, NotFound, StaleEdit
 from core.wareki import ERAS
 from ledgers.disasters.models import Disaster, DisasterKind, DisasterStatus
-from core.errors import Conflict, DomainError, NotFound, StaleEdit
 
 NUMBER_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,19}$")
 KINDS = {k.value for k in DisasterKind}
@@ -42,7 +42,9 @@ def _validate(data: DisasterInput) -> None:
     if data.relief_act_applied_on and not data.relief_act_applied:
         raise DomainError("災害救助法の適用日は、適用ありの場合のみ入力できます", field="relief_act_applied_on")
     if data.support_act_applied_on and not data.support_act_applied:
-        raise DomainError("被災者生活再建支援法の適用日は、適用ありの場合のみ入力できます", field="support_act_applied_on")
+        raise DomainError(
+            "被災者生活再建支援法の適用日は、適用ありの場合のみ入力できます", field="support_act_applied_on"
+        )
     check_day(data.occurred_on, field="occurred_on", what="発生日", earliest=ERAS[0].start, earliest_what="明治元年")
     for field_name, applied_on in (
         ("relief_act_applied_on", data.relief_act_applied_on),
@@ -54,9 +56,9 @@ def _validate(data: DisasterInput) -> None:
 
 def next_number(session: Session, municipality_id: int, year: int) -> str:
     count = session.execute(
-        select(func.count()).select_from(Disaster).where(
-            Disaster.municipality_id == municipality_id, Disaster.number.like(f"{year}-%")
-        )
+        select(func.count())
+        .select_from(Disaster)
+        .where(Disaster.municipality_id == municipality_id, Disaster.number.like(f"{year}-%"))
     ).scalar_one()
     n = count + 1
     while get_disaster(session, municipality_id, f"{year}-{n:02d}") is not None:

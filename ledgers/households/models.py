@@ -50,7 +50,10 @@ def trigram_index(table: str, column: str) -> Index:
     """A pg_trgm index for the counter's "contains" search (``LIKE '%…%'``) on PostgreSQL; other
     databases scan (a town's victim ledger is small enough for SQLite's single-user installs)."""
     return Index(
-        f"ix_{table}_{column}_trgm", column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+        f"ix_{table}_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
     ).ddl_if(dialect="postgresql")
 
 

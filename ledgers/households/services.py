@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel import Session
 
+from core.addresses import address_key
 from core.clock import today_jst, utcnow
-from ledgers.disasters.models import Disaster, DisasterStatus
 from core.errors import Conflict, DomainError, NotFound, StaleEdit
+from core.text import kana_key, name_key
+from ledgers.disasters.models import Disaster, DisasterStatus
 from ledgers.households.models import (
     HouseholdStatus,
     MemberCondition,
@@ -28,8 +30,6 @@ from ledgers.registry.services import (
     resident_from_register_fields,
     resident_search_condition,
 )
-from core.addresses import address_key
-from core.text import kana_key, name_key
 
 STALE_MESSAGE = (
     "この世帯は、あなたが画面を開いた後に他の職員によって更新されています。"
@@ -114,7 +114,9 @@ def _validate_member(member: MemberInput, index: int) -> None:
     if member.birth_date and member.birth_date > today_jst():
         raise DomainError(f"{where}: 生年月日が未来の日付です", field=f"members[{index}].birth_date")
     if member.is_vulnerable and not member.vulnerability_reason.strip():
-        raise DomainError(f"{where}: 要配慮者の場合は該当する事由を入力してください", field=f"members[{index}].vulnerability_reason")
+        raise DomainError(
+            f"{where}: 要配慮者の場合は該当する事由を入力してください", field=f"members[{index}].vulnerability_reason"
+        )
 
 
 def _member_from_input(household: VictimHousehold, data: MemberInput, order: int) -> VictimMember:
@@ -158,7 +160,9 @@ def register_from_resident_household(
     if registered is None and not residents:
         raise NotFound(f"世帯番号 {household_no} の世帯は住民基本台帳にありません", field="household_no")
     if not residents:
-        raise DomainError(f"世帯番号 {household_no} には現在の住民がいません（全員が転出・死亡等）", field="household_no")
+        raise DomainError(
+            f"世帯番号 {household_no} には現在の住民がいません（全員が転出・死亡等）", field="household_no"
+        )
     # Lock the disaster row before the duplicate check, so two instances registering the same
     # 世帯 at once cannot both pass it (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises).
     session.execute(select(Disaster.id).where(Disaster.id == disaster.id).with_for_update())
@@ -296,9 +300,7 @@ def update_household(
     return changed
 
 
-def update_member(
-    session: Session, member: VictimMember, expected_version: int, changes: dict[str, Any]
-) -> list[str]:
+def update_member(session: Session, member: VictimMember, expected_version: int, changes: dict[str, Any]) -> list[str]:
     unknown = set(changes) - set(MEMBER_FIELDS)
     if unknown:
         raise DomainError(f"変更できない項目です: {', '.join(sorted(unknown))}")
@@ -332,7 +334,9 @@ def add_member(session: Session, household: VictimHousehold, data: MemberInput) 
 def members_of(session: Session, household_id: int) -> list[VictimMember]:
     return list(
         session.execute(
-            select(VictimMember).where(VictimMember.household_id == household_id).order_by(VictimMember.sort_order, VictimMember.id)
+            select(VictimMember)
+            .where(VictimMember.household_id == household_id)
+            .order_by(VictimMember.sort_order, VictimMember.id)
         ).scalars()
     )
 
@@ -340,13 +344,17 @@ def members_of(session: Session, household_id: int) -> list[VictimMember]:
 def get_household(session: Session, municipality_id: int, household_id: int) -> VictimHousehold | None:
     """A household by id, only when it belongs to the municipality (tenant scoping)."""
     return session.execute(
-        select(VictimHousehold).where(VictimHousehold.id == household_id, VictimHousehold.municipality_id == municipality_id)
+        select(VictimHousehold).where(
+            VictimHousehold.id == household_id, VictimHousehold.municipality_id == municipality_id
+        )
     ).scalar_one_or_none()
 
 
 def get_by_victim_no(session: Session, disaster: Disaster, victim_no: int) -> VictimHousehold | None:
     return session.execute(
-        select(VictimHousehold).where(VictimHousehold.disaster_id == disaster.id, VictimHousehold.victim_no == victim_no)
+        select(VictimHousehold).where(
+            VictimHousehold.disaster_id == disaster.id, VictimHousehold.victim_no == victim_no
+        )
     ).scalar_one_or_none()
 
 
@@ -388,7 +396,9 @@ def search_households(
     return list(rows)
 
 
-def households_per_disaster(session: Session, municipality_id: int, disaster_ids: list[int] | None = None) -> dict[int, int]:
+def households_per_disaster(
+    session: Session, municipality_id: int, disaster_ids: list[int] | None = None
+) -> dict[int, int]:
     """The number of victim households of each disaster of a municipality (or of the disasters
     given), in one query; a disaster without households is absent."""
     query = select(VictimHousehold.disaster_id, func.count()).where(VictimHousehold.municipality_id == municipality_id)
@@ -400,7 +410,9 @@ def households_per_disaster(session: Session, municipality_id: int, disaster_ids
 def household_counts(session: Session, disaster: Disaster) -> dict[str, int]:
     counts = {s.value: 0 for s in HouseholdStatus}
     for status, count in session.execute(
-        select(VictimHousehold.status, func.count()).where(VictimHousehold.disaster_id == disaster.id).group_by(VictimHousehold.status)
+        select(VictimHousehold.status, func.count())
+        .where(VictimHousehold.disaster_id == disaster.id)
+        .group_by(VictimHousehold.status)
     ):
         counts[status] = count
     counts["total"] = sum(counts.values())
@@ -421,13 +433,20 @@ def household_counts(session: Session, disaster: Disaster) -> dict[str, int]:
 def consents_of(session: Session, household_id: int) -> list[ProvisionConsent]:
     return list(
         session.execute(
-            select(ProvisionConsent).where(ProvisionConsent.household_id == household_id).order_by(ProvisionConsent.consented_on, ProvisionConsent.id)
+            select(ProvisionConsent)
+            .where(ProvisionConsent.household_id == household_id)
+            .order_by(ProvisionConsent.consented_on, ProvisionConsent.id)
         ).scalars()
     )
 
 
 def add_consent(
-    session: Session, household: VictimHousehold, recipient: str, scope: str, consented_on: date | None, user_id: int | None,
+    session: Session,
+    household: VictimHousehold,
+    recipient: str,
+    scope: str,
+    consented_on: date | None,
+    user_id: int | None,
     member_id: int | None = None,
 ) -> ProvisionConsent:
     """Record that the victim consented to their ledger information going to a recipient."""

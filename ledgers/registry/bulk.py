@@ -56,17 +56,17 @@ def bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     columns = [c for c in rows[0] if c != "id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values({c: bindparam(f"_v_{c}") for c in columns})
-    )
+    statement = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(f"_v_{c}") for c in columns})
     params = [{"_id": row["id"], **{f"_v_{c}": row[c] for c in columns}} for row in rows]
     session.connection().execute(statement, params)
 
 
 def insert_records(
-    session: Session, table: Table, columns: tuple[str, ...], records: list[tuple], constants: dict[str, Any],
+    session: Session,
+    table: Table,
+    columns: tuple[str, ...],
+    records: list[tuple],
+    constants: dict[str, Any],
 ) -> None:
     """Insert records (tuples in ``columns`` order) with the same ``constants`` on every row:
     PostgreSQL COPY, SQLite executemany (the constants written into the statement once)."""

@@ -38,7 +38,7 @@ def parse_gaiji_csv(data: bytes) -> list[tuple[str, str, str]]:
     for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not "".join(row).strip():
             continue
-        if line == 1 and not row[0].strip().upper().removeprefix("U+")[:1] in set("0123456789ABCDEF\ue000"):
+        if line == 1 and row[0].strip().upper().removeprefix("U+")[:1] not in set("0123456789ABCDEF\ue000"):
             continue  # header
         if len(row) < 2 or not row[1].strip():
             raise GaijiMapError(f"{line} 行目: 置き換える文字がありません")

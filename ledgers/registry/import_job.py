@@ -42,9 +42,16 @@ def import_params(
     """The job's parameters: the ledger kind, the stored file (and the name the user gave it), the layout
     (``preset`` name, or the ``mapping`` TOML text), the options and who started it (for the audit log)."""
     return {
-        "kind": kind, "stored_path": str(stored_path), "file_name": file_name, "file_sha256": file_sha256,
-        "layout": preset, "mapping": mapping, "mapping_name": mapping_name, "on_error": on_error,
-        "dry_run": bool(dry_run), "actor": asdict(actor),
+        "kind": kind,
+        "stored_path": str(stored_path),
+        "file_name": file_name,
+        "file_sha256": file_sha256,
+        "layout": preset,
+        "mapping": mapping,
+        "mapping_name": mapping_name,
+        "on_error": on_error,
+        "dry_run": bool(dry_run),
+        "actor": asdict(actor),
     }
 
 
@@ -69,21 +76,51 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         municipality = session.get(Municipality, ctx.municipality_id)
         try:
             outcome = imports.import_file(
-                session, municipality, kind, stored, layout, on_error=params["on_error"], dry_run=params["dry_run"],
-                user_id=ctx.created_by_id, progress=lambda rows: ctx.progress(rows), file_name=params["file_name"],
+                session,
+                municipality,
+                kind,
+                stored,
+                layout,
+                on_error=params["on_error"],
+                dry_run=params["dry_run"],
+                user_id=ctx.created_by_id,
+                progress=lambda rows: ctx.progress(rows),
+                file_name=params["file_name"],
                 file_sha256=params["file_sha256"],
             )
         except imports.ImportFailed as exc:
             # the run is recorded as failed with a readable message; the audit log says so too
             session.rollback()
-            record(session, Actor(**params["actor"]), f"import.{kind}", "import_run", exc.run_id,
-                   {"file": params["file_name"], "layout": layout.name, "status": "failed", "message": exc.message,
-                    "job": ctx.job_id})
+            record(
+                session,
+                Actor(**params["actor"]),
+                f"import.{kind}",
+                "import_run",
+                exc.run_id,
+                {
+                    "file": params["file_name"],
+                    "layout": layout.name,
+                    "status": "failed",
+                    "message": exc.message,
+                    "job": ctx.job_id,
+                },
+            )
             session.commit()
             raise
-        record(session, Actor(**params["actor"]), f"import.{kind}", "import_run", outcome.run_id,
-               {"file": params["file_name"], "layout": layout.name, "status": outcome.status,
-                "counts": outcome.counts, "job": ctx.job_id})
+        record(
+            session,
+            Actor(**params["actor"]),
+            f"import.{kind}",
+            "import_run",
+            outcome.run_id,
+            {
+                "file": params["file_name"],
+                "layout": layout.name,
+                "status": outcome.status,
+                "counts": outcome.counts,
+                "job": ctx.job_id,
+            },
+        )
         session.commit()
     stored.unlink(missing_ok=True)
     return {"run_id": outcome.run_id, "status": outcome.status}

@@ -242,24 +242,41 @@ _RESIDENT = tuple(_resident_columns({"atena_no": ""}, ""))
 _DWELLING = tuple(_dwelling_columns({"house_no": ""}, ""))
 SHAPES: dict[str, RecordShape] = {
     "residents": RecordShape(
-        _resident_columns, _RESIDENT, ("atena_no",), tuple(c for c in _RESIDENT[1:] if c not in _DERIVED),
-        secret=("my_number_cipher",), dates=("birth_date", "moved_in_on", "status_since"), json=("extra",),
+        _resident_columns,
+        _RESIDENT,
+        ("atena_no",),
+        tuple(c for c in _RESIDENT[1:] if c not in _DERIVED),
+        secret=("my_number_cipher",),
+        dates=("birth_date", "moved_in_on", "status_since"),
+        json=("extra",),
     ),
     "dwellings": RecordShape(
-        _dwelling_columns, _DWELLING, ("house_no",), tuple(c for c in _DWELLING[1:] if c != "location_key"),
-        dates=("built_on",), json=("co_owner_atena_nos", "extra"),
+        _dwelling_columns,
+        _DWELLING,
+        ("house_no",),
+        tuple(c for c in _DWELLING[1:] if c != "location_key"),
+        dates=("built_on",),
+        json=("co_owner_atena_nos", "extra"),
     ),
     "land": RecordShape(
-        _land_columns, ("lot_no", "location", "owner_atena_no", "land_category", "area", "extra"), ("lot_no",),
-        ("location", "owner_atena_no", "land_category", "area", "extra"), json=("extra",),
+        _land_columns,
+        ("lot_no", "location", "owner_atena_no", "land_category", "area", "extra"),
+        ("lot_no",),
+        ("location", "owner_atena_no", "land_category", "area", "extra"),
+        json=("extra",),
     ),
     "tax": RecordShape(
-        _tax_columns, ("atena_no", "fiscal_year", "total_income", "taxable", "household_no", "extra"),
-        ("atena_no", "fiscal_year"), ("total_income", "taxable", "household_no", "extra"), json=("extra",),
+        _tax_columns,
+        ("atena_no", "fiscal_year", "total_income", "taxable", "household_no", "extra"),
+        ("atena_no", "fiscal_year"),
+        ("total_income", "taxable", "household_no", "extra"),
+        json=("extra",),
     ),
     "addresses": RecordShape(
-        _address_columns, ("level", "match_key", "prefecture", "city", "town", "block", "town_code", "lat", "lon"),
-        ("level", "match_key"), ("prefecture", "city", "town", "block", "town_code", "lat", "lon"),
+        _address_columns,
+        ("level", "match_key", "prefecture", "city", "town", "block", "town_code", "lat", "lon"),
+        ("level", "match_key"),
+        ("prefecture", "city", "town", "block", "town_code", "lat", "lon"),
     ),
 }
 
@@ -332,7 +349,12 @@ def record_maker(kind: str, municipality_code: str) -> Callable[[list[dict[str, 
 
 
 def produce(
-    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, on_error: str, municipality_code: str,
+    path: Path,
+    layout: Any,
+    gaiji_map: Mapping[str, str],
+    kind: str,
+    on_error: str,
+    municipality_code: str,
     share: Any = None,
 ) -> Iterator[RowsBatch | ReadDone]:
     """Read ``path`` (this reader's ``share`` of its rows: ``importers.pipeline.Share``) and yield
@@ -442,7 +464,12 @@ def reader_count(layout: Any) -> int:
 
 
 def read_batches(
-    path: Path, layout: Any, gaiji_map: Mapping[str, str], kind: str, municipality_code: str, on_error: str,
+    path: Path,
+    layout: Any,
+    gaiji_map: Mapping[str, str],
+    kind: str,
+    municipality_code: str,
+    on_error: str,
     mode: str = "auto",
 ) -> Iterator[RowsBatch | ReadDone]:
     """Batches of records in file order, read in this process or by reader processes (see
@@ -504,11 +531,14 @@ class _ReaderProcess:
     """One reader process (a plain child interpreter, not multiprocessing: it needs nothing from the
     caller's __main__, and it is not a fork of a process with threads and open connections)."""
 
-    def __init__(self, args: tuple):
+    def __init__(self, args: tuple) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from ledgers.registry.import_reader import reader_process_entry as e; e()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=1 << 16,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            bufsize=1 << 16,
         )
         try:
             import fcntl
@@ -526,7 +556,9 @@ class _ReaderProcess:
                 message = pickle.load(process.stdout)
             except (EOFError, pickle.UnpicklingError):
                 process.wait(timeout=10)
-                raise ReaderGone(f"ファイルの読込プロセスが途中で終了しました（終了コード {process.returncode}）") from None
+                raise ReaderGone(
+                    f"ファイルの読込プロセスが途中で終了しました（終了コード {process.returncode}）"
+                ) from None
             if isinstance(message, _ReaderFailed):
                 if message.pickled is not None:
                     try:

@@ -29,8 +29,8 @@ from sqlalchemy import Index, Table, case, func, insert, literal, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from core.text import readable
 from core.clock import today_jst, utcnow
+from core.text import readable
 from importers.pipeline import Issue
 from ledgers.registry import mynumber
 from ledgers.registry.bulk import bulk_insert, bulk_update, insert_records
@@ -50,8 +50,8 @@ from ledgers.registry.models import (
     ImportIssue,
     ImportRun,
     Land,
-    RegisteredHousehold,
     RegisterChange,
+    RegisteredHousehold,
     Resident,
     ResidentStatus,
     TaxRecord,
@@ -142,16 +142,34 @@ def _file_digest(path: Path) -> str:
 
 
 def start_run(
-    session: Session, municipality_id: int, kind: str, layout_name: str, path: Path, *,
-    on_error: str, dry_run: bool, user_id: int | None, file_name: str | None = None, file_sha256: str | None = None,
+    session: Session,
+    municipality_id: int,
+    kind: str,
+    layout_name: str,
+    path: Path,
+    *,
+    on_error: str,
+    dry_run: bool,
+    user_id: int | None,
+    file_name: str | None = None,
+    file_sha256: str | None = None,
 ) -> ImportRun:
     """The run record, committed at once so that an interrupted import leaves a trace.
     ``file_name`` / ``file_sha256``: the name the user gave and the digest, when the caller has
     them (an upload is stored under a name of its own and hashed while it is written)."""
     run = ImportRun(
-        municipality_id=municipality_id, kind=kind, layout_name=layout_name, file_name=(file_name or path.name)[-200:],
-        file_sha256=file_sha256 or _file_digest(path), file_size=path.stat().st_size, on_error=on_error, dry_run=dry_run,
-        status="running", host=socket.gethostname(), pid=os.getpid(), started_by_id=user_id,
+        municipality_id=municipality_id,
+        kind=kind,
+        layout_name=layout_name,
+        file_name=(file_name or path.name)[-200:],
+        file_sha256=file_sha256 or _file_digest(path),
+        file_size=path.stat().st_size,
+        on_error=on_error,
+        dry_run=dry_run,
+        status="running",
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        started_by_id=user_id,
     )
     session.add(run)
     session.commit()
@@ -177,8 +195,16 @@ class _Differ:
     The table's rows of the municipality are held as key → (id, hash, is a resident); each key
     found in the file is taken out, so what is left at the end is what the file no longer has."""
 
-    def __init__(self, session: Session, spec: KindSpec, municipality_id: int, municipality_code: str, run_id: int):
-        self.session, self.spec, self.mid, self.code, self.run_id = session, spec, municipality_id, municipality_code, run_id
+    def __init__(
+        self, session: Session, spec: KindSpec, municipality_id: int, municipality_code: str, run_id: int
+    ) -> None:
+        self.session, self.spec, self.mid, self.code, self.run_id = (
+            session,
+            spec,
+            municipality_id,
+            municipality_code,
+            run_id,
+        )
         table, shape = spec.table, spec.shape
         key_columns = [table.c[k] for k in spec.key_fields]
         self.key_index = [shape.index(k) for k in spec.key_fields]
@@ -188,7 +214,9 @@ class _Differ:
         keys = len(key_columns)
         if self.has_hash:
             flag = (table.c.status == ResidentStatus.resident) if spec.entity == "resident" else literal(False)
-            query = select(table.c.id, table.c.row_hash, flag, *key_columns).where(table.c.municipality_id == municipality_id)
+            query = select(table.c.id, table.c.row_hash, flag, *key_columns).where(
+                table.c.municipality_id == municipality_id
+            )
             for row in session.execute(query.execution_options(yield_per=20_000)):
                 self.existing[row[3] if single else tuple(row[3:])] = (row[0], row[1], bool(row[2]))
         else:  # small reference tables (address points): hash the stored values
@@ -208,8 +236,12 @@ class _Differ:
         self.now = utcnow()
         self.constants = {
             name: value
-            for name, value in (("municipality_id", municipality_id), ("created_at", self.now), ("updated_at", self.now),
-                                ("last_run_id", run_id))
+            for name, value in (
+                ("municipality_id", municipality_id),
+                ("created_at", self.now),
+                ("updated_at", self.now),
+                ("last_run_id", run_id),
+            )
             if name in table.c
         }
 
@@ -258,10 +290,7 @@ class _Differ:
             return
         table, spec = self.spec.table, self.spec
         ids = [row_id for row_id, _ in self.changed]
-        old_rows = {
-            row.id: row
-            for row in self.session.execute(select(table).where(table.c.id.in_(ids))).mappings()
-        }
+        old_rows = {row.id: row for row in self.session.execute(select(table).where(table.c.id.in_(ids))).mappings()}
         changes, updates = [], []
         for row_id, record in self.changed:
             new = spec.shape.decode(record[:-1])
@@ -277,7 +306,9 @@ class _Differ:
                     old_plain = mynumber.decrypt(old_value, context) if old_value else ""
                     if old_plain == (new_value and mynumber.decrypt(new_value, context)):
                         continue
-                    changes.append(self._change(key_text, column, HIDDEN if old_value else "", HIDDEN if new_value else ""))
+                    changes.append(
+                        self._change(key_text, column, HIDDEN if old_value else "", HIDDEN if new_value else "")
+                    )
                     continue
                 if text_of(old_value) != text_of(new_value):
                     changes.append(self._change(key_text, column, text_of(old_value), text_of(new_value)))
@@ -297,8 +328,13 @@ class _Differ:
 
     def _change(self, key: str, column: str, old: str, new: str) -> dict[str, Any]:
         return {
-            "municipality_id": self.mid, "run_id": self.run_id, "entity": self.spec.entity, "key": key[:60],
-            "field": column, "old_value": old, "new_value": new,
+            "municipality_id": self.mid,
+            "run_id": self.run_id,
+            "entity": self.spec.entity,
+            "key": key[:60],
+            "field": column,
+            "old_value": old,
+            "new_value": new,
         }
 
     def finish(self) -> None:
@@ -353,8 +389,14 @@ def _mark_removed_residents(differ: _Differ, as_of: date) -> int:
         return 0
     table = Resident.__table__
     updates = [
-        {"id": row_id, "status": ResidentStatus.removed, "status_reason": "抽出データに存在しない", "status_since": as_of,
-         "updated_at": differ.now, "last_run_id": differ.run_id}
+        {
+            "id": row_id,
+            "status": ResidentStatus.removed,
+            "status_reason": "抽出データに存在しない",
+            "status_since": as_of,
+            "updated_at": differ.now,
+            "last_run_id": differ.run_id,
+        }
         for _key, row_id in gone
     ]
     for start in range(0, len(updates), BATCH):
@@ -362,9 +404,17 @@ def _mark_removed_residents(differ: _Differ, as_of: date) -> int:
     if differ.touched is not None:
         ids = [row_id for _key, row_id in gone]
         for start in range(0, len(ids), BATCH):
-            differ.touched.update(differ.session.execute(
-                select(table.c.household_no).where(table.c.id.in_(ids[start : start + BATCH]))).scalars())
-    changes = [differ._change(key if isinstance(key, str) else key[0], "status", ResidentStatus.resident, ResidentStatus.removed) for key, _ in gone]
+            differ.touched.update(
+                differ.session.execute(
+                    select(table.c.household_no).where(table.c.id.in_(ids[start : start + BATCH]))
+                ).scalars()
+            )
+    changes = [
+        differ._change(
+            key if isinstance(key, str) else key[0], "status", ResidentStatus.resident, ResidentStatus.removed
+        )
+        for key, _ in gone
+    ]
     for start in range(0, len(changes), BATCH):
         bulk_insert(differ.session, RegisterChange.__table__, changes[start : start + BATCH])
     return len(gone)
@@ -380,16 +430,21 @@ def _derived_households(municipality_id: int, only: list[str] | None = None):  #
     table = Resident.__table__
     ranked = (
         select(
-            table.c.household_no, table.c.address, table.c.address_key, table.c.address_code, table.c.postal_code,
+            table.c.household_no,
+            table.c.address,
+            table.c.address_key,
+            table.c.address_code,
+            table.c.postal_code,
             case((table.c.is_householder, table.c.name), else_=literal("")).label("householder_name"),
-            func.row_number().over(
-                partition_by=table.c.household_no, order_by=(table.c.is_householder.desc(), table.c.id)
-            ).label("rank"),
+            func.row_number()
+            .over(partition_by=table.c.household_no, order_by=(table.c.is_householder.desc(), table.c.id))
+            .label("rank"),
         )
         .where(
             # for a few 世帯, reach them by the 世帯番号 index (``+ 0`` keeps SQLite off the municipality's)
             (table.c.municipality_id + 0 if only is not None else table.c.municipality_id) == municipality_id,
-            table.c.status == ResidentStatus.resident, table.c.household_no != "",
+            table.c.status == ResidentStatus.resident,
+            table.c.household_no != "",
             *([table.c.household_no.in_(only)] if only is not None else []),
         )
         .subquery()
@@ -398,7 +453,11 @@ def _derived_households(municipality_id: int, only: list[str] | None = None):  #
 
 
 def _sync_households(
-    session: Session, municipality_id: int, run_id: int, only: set[str] | None = None, defer_indexes: bool = False,
+    session: Session,
+    municipality_id: int,
+    run_id: int,
+    only: set[str] | None = None,
+    defer_indexes: bool = False,
 ) -> dict[str, int]:
     """Bring the 世帯 table (registered_household) in line with the residents, in the database.
 
@@ -445,7 +504,7 @@ class _HouseholdSync:
 
     compared = ("address", "address_code", "postal_code", "householder_name")
 
-    def __init__(self, session: Session, municipality_id: int, run_id: int, only: list[str] | None = None):
+    def __init__(self, session: Session, municipality_id: int, run_id: int, only: list[str] | None = None) -> None:
         self.session, self.mid, self.run_id = session, municipality_id, run_id
         self.table = RegisteredHousehold.__table__
         self.existing: dict[str, Any] = {}
@@ -458,7 +517,8 @@ class _HouseholdSync:
         """The stored 世帯 (all, or those numbered in ``only``) to compare with."""
         table = self.table
         query = select(table.c.id, table.c.household_no, *(table.c[c] for c in self.compared)).where(
-            table.c.municipality_id == self.mid)
+            table.c.municipality_id == self.mid
+        )
         if only is not None:
             query = query.where(table.c.household_no.in_(only))
         self.existing = {row[1]: row for row in self.session.execute(query.execution_options(yield_per=20_000))}
@@ -472,16 +532,30 @@ class _HouseholdSync:
             values = dict(zip(HOUSEHOLD_FIELDS, (value or "" for value in entry)))
             old = self.existing.pop(household_no, None)
             if old is None:
-                inserts.append({"municipality_id": mid, "household_no": household_no, **values,
-                                "created_at": now, "updated_at": now})
+                inserts.append(
+                    {
+                        "municipality_id": mid,
+                        "household_no": household_no,
+                        **values,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
                 self.added += 1
                 continue
             diff = {k: values[k] for i, k in enumerate(compared) if (old[2 + i] or "") != values[k]}
             if diff:
                 updates.append({"id": old[0], **values, "updated_at": now})
                 changes.extend(
-                    {"municipality_id": mid, "run_id": self.run_id, "entity": "registered_household",
-                     "key": household_no, "field": k, "old_value": old[2 + compared.index(k)] or "", "new_value": v}
+                    {
+                        "municipality_id": mid,
+                        "run_id": self.run_id,
+                        "entity": "registered_household",
+                        "key": household_no,
+                        "field": k,
+                        "old_value": old[2 + compared.index(k)] or "",
+                        "new_value": v,
+                    }
                     for k, v in diff.items()
                 )
                 self.changed += 1
@@ -524,8 +598,18 @@ def import_file(
         raise ImportRefused(f"レイアウト {layout.name} は {layout.kind} 用です（{kind} の取込には使えません）")
     if on_error not in ("abort", "skip"):
         raise ImportRefused("--on-error は abort か skip です")
-    run = start_run(session, municipality.id, kind, layout.name, path, on_error=on_error, dry_run=dry_run, user_id=user_id,
-                    file_name=file_name, file_sha256=file_sha256)
+    run = start_run(
+        session,
+        municipality.id,
+        kind,
+        layout.name,
+        path,
+        on_error=on_error,
+        dry_run=dry_run,
+        user_id=user_id,
+        file_name=file_name,
+        file_sha256=file_sha256,
+    )
     run_id = run.id
     counts = {"rows": 0, "valid": 0, "invalid": 0, "warnings": 0}
     issues: list[Any] = []
@@ -558,7 +642,10 @@ def import_file(
         if counts["invalid"] and on_error == "abort":
             session.rollback()
             outcome_status = "refused"
-            message = f"{counts['invalid']} 行に誤りがあるため、何も取り込みませんでした（--on-error skip で正しい行だけ取り込めます）"
+            message = (
+                f"{counts['invalid']} 行に誤りがあるため、何も取り込みませんでした"
+                "（--on-error skip で正しい行だけ取り込めます）"
+            )
         else:
             differ.finish()
             phase("rows")
@@ -597,7 +684,7 @@ def import_file(
     if unmatched and outcome_status in ("succeeded", "checked"):
         report.extend(
             Issue(0, "address", address, "住所が位置参照情報と一致しません（地図に表示できません）", "warning")
-            for address in unmatched[: MAX_STORED_ISSUES]
+            for address in unmatched[:MAX_STORED_ISSUES]
         )
     _finish_run(session, run_id, outcome_status, counts, report, message)
     log.info("import run %s (%s, %s rows): %s; seconds %s", run_id, kind, counts.get("rows"), outcome_status, timings)
@@ -616,8 +703,15 @@ def _finish_run(session: Session, run_id: int, status: str, counts: dict, issues
     session.add(run)
     session.flush()
     rows = [
-        {"municipality_id": run.municipality_id, "run_id": run_id, "line_no": issue.line_no, "field": issue.field or "",
-         "value": readable(text_of(issue.value))[:200], "reason": readable(issue.reason)[:200], "severity": issue.severity}
+        {
+            "municipality_id": run.municipality_id,
+            "run_id": run_id,
+            "line_no": issue.line_no,
+            "field": issue.field or "",
+            "value": readable(text_of(issue.value))[:200],
+            "reason": readable(issue.reason)[:200],
+            "severity": issue.severity,
+        }
         for issue in issues
     ]
     for start in range(0, len(rows), BATCH):
@@ -636,7 +730,9 @@ def issues_of(session: Session, municipality_id: int, run_id: int) -> Iterator[I
 def runs_of(session: Session, municipality_id: int, limit: int = 50) -> list[ImportRun]:
     return list(
         session.execute(
-            select(ImportRun).where(ImportRun.municipality_id == municipality_id).order_by(ImportRun.id.desc()).limit(limit)
+            select(ImportRun)
+            .where(ImportRun.municipality_id == municipality_id)
+            .order_by(ImportRun.id.desc())
+            .limit(limit)
         ).scalars()
     )
-

@@ -48,9 +48,9 @@ def geocode_municipality(session: Session, municipality_id: int, only: str | Non
     unmatched: set[str] = set()
     for name, model, column in targets:
         table = model.__table__
-        addresses = session.execute(
-            select(column).where(model.municipality_id == municipality_id).distinct()
-        ).scalars().all()
+        addresses = (
+            session.execute(select(column).where(model.municipality_id == municipality_id).distinct()).scalars().all()
+        )
         levels = {"block": 0, "town": 0, "none": 0}
         params = []
         for address in addresses:
@@ -83,9 +83,14 @@ def relink_occupancy(session: Session, municipality_id: int) -> int:
         key = lot_key(location)
         if key:
             by_lot.setdefault(key, []).append(dwelling_id)
-    if not by_lot and not session.execute(
-        select(Occupancy.id).where(Occupancy.municipality_id == municipality_id, Occupancy.source == "address").limit(1)
-    ).first():
+    if (
+        not by_lot
+        and not session.execute(
+            select(Occupancy.id)
+            .where(Occupancy.municipality_id == municipality_id, Occupancy.source == "address")
+            .limit(1)
+        ).first()
+    ):
         return 0  # no dwellings with an address yet (fixed-asset ledger not imported): nothing to link
     existing = {
         (household_no, dwelling_id): source
@@ -118,9 +123,16 @@ def relink_occupancy(session: Session, municipality_id: int) -> int:
         )
     now = utcnow()
     new = [
-        {"municipality_id": municipality_id, "household_no": h, "dwelling_id": d, "unit": units[(h, d)][:100],
-         "source": "address", "created_at": now}
-        for (h, d) in sorted(wanted) if (h, d) not in existing
+        {
+            "municipality_id": municipality_id,
+            "household_no": h,
+            "dwelling_id": d,
+            "unit": units[(h, d)][:100],
+            "source": "address",
+            "created_at": now,
+        }
+        for (h, d) in sorted(wanted)
+        if (h, d) not in existing
     ]
     for start in range(0, len(new), 5000):
         bulk_insert(session, Occupancy.__table__, new[start : start + 5000])

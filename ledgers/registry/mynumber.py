@@ -15,8 +15,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.settings import Settings
 from core.codes import is_valid_my_number, my_number_check_digit
+from core.settings import Settings
 
 __all__ = ["MASK", "decrypt", "encrypt", "fingerprint", "is_valid_my_number", "mask", "my_number_check_digit"]
 

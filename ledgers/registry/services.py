@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
+from core.addresses import address_key
+from core.text import kana_key, looks_like_kana, name_key
 from ledgers.registry.models import (
     Dwelling,
     Occupancy,
-    RegisteredHousehold,
     RegisterChange,
+    RegisteredHousehold,
     Resident,
     ResidentStatus,
     TaxRecord,
 )
-from core.addresses import address_key
-from core.text import kana_key, looks_like_kana, name_key
 
 
 def resident_search_condition(model, query: str):  # noqa: ANN001, ANN201
@@ -66,7 +68,9 @@ def get_registered_household(session: Session, municipality_id: int, household_n
     ).scalar_one_or_none()
 
 
-def household_members(session: Session, municipality_id: int, household_no: str, *, current_only: bool = True) -> list[Resident]:
+def household_members(
+    session: Session, municipality_id: int, household_no: str, *, current_only: bool = True
+) -> list[Resident]:
     query = select(Resident).where(Resident.municipality_id == municipality_id, Resident.household_no == household_no)
     if current_only:
         query = query.where(Resident.status == ResidentStatus.resident)
@@ -102,7 +106,9 @@ def with_search_keys(resident: Resident) -> Resident:
     return resident
 
 
-def dwellings_of_household(session: Session, municipality_id: int, household_no: str) -> list[tuple[Dwelling, Occupancy]]:
+def dwellings_of_household(
+    session: Session, municipality_id: int, household_no: str
+) -> list[tuple[Dwelling, Occupancy]]:
     """The dwellings (家屋) a registered 世帯 lives in, with the occupancy link (方書)."""
     rows = session.execute(
         select(Dwelling, Occupancy)
@@ -133,7 +139,7 @@ def dwelling_snapshot(dwelling: Dwelling, occupancy: Occupancy) -> dict:
     }
 
 
-def count_rows(session: Session, table, municipality_id: int, *where) -> int:  # noqa: ANN001
+def count_rows(session: Session, table: Any, municipality_id: int, *where: Any) -> int:
     """The rows of one municipality in a table (a model or a ``Table``), with further conditions."""
     columns = getattr(table, "__table__", table).c
     return session.execute(
@@ -183,8 +189,11 @@ def changes_of(session: Session, municipality_id: int, entity: str, key: str, li
     return list(
         session.execute(
             select(RegisterChange)
-            .where(RegisterChange.municipality_id == municipality_id, RegisterChange.entity == entity,
-                   RegisterChange.key == key)
+            .where(
+                RegisterChange.municipality_id == municipality_id,
+                RegisterChange.entity == entity,
+                RegisterChange.key == key,
+            )
             .order_by(RegisterChange.id.desc())
             .limit(limit)
         ).scalars()

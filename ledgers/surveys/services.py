@@ -14,6 +14,8 @@ from sqlalchemy import case, event, exists, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from core.clock import check_day
+from core.errors import DomainError, NotFound
 from ledgers.damage import (
     classify_flood,
     classify_floor_ratio,
@@ -27,8 +29,6 @@ from ledgers.damage import (
 )
 from ledgers.damage.rules import Judgement, Ruleset
 from ledgers.disasters.models import Disaster
-from core.clock import check_day
-from core.errors import DomainError, NotFound
 from ledgers.households.models import VictimHousehold
 from ledgers.registry.models import Dwelling, Occupancy
 from ledgers.surveys.models import SURVEY_KIND_LABELS, Survey, SurveyKind, SurveyPhoto, SurveyPlanItem
@@ -54,11 +54,11 @@ def town_of(location: str, municipality_name: str = "") -> str:
     """町丁目 of a location: the text after the municipality up to 丁目, else the town name."""
     text = (location or "").strip()
     if municipality_name and municipality_name in text:
-        text = text[text.index(municipality_name) + len(municipality_name):]
+        text = text[text.index(municipality_name) + len(municipality_name) :]
     else:
         match = re.match(r"^.*?[都道府県]?.*?[市区町村](?=.)", text)
         if match and "丁目" not in match.group(0):
-            text = text[match.end():]
+            text = text[match.end() :]
     if "丁目" in text:
         return text[: text.index("丁目") + 2]
     match = re.match(r"[^0-9０-９\-－ー番号]+", text)
@@ -100,7 +100,9 @@ def judge(disaster: Disaster, dwelling: Dwelling, data: SurveyInput) -> tuple[Ju
         ruleset = ruleset_for(disaster, "flood")
         depth = None if data.washed_away else parse_depth(data.flood_depth)
         judgements = [classify_flood(ruleset, depth, data.external_force, washed_away=data.washed_away)]
-        inputs.update(flood_depth=data.flood_depth.strip(), external_force=data.external_force, washed_away=data.washed_away)
+        inputs.update(
+            flood_depth=data.flood_depth.strip(), external_force=data.external_force, washed_away=data.washed_away
+        )
         if depth is not None:
             flood_class = "above_floor" if depth > 0 else "below_floor"
         elif data.washed_away:
@@ -125,28 +127,41 @@ def judge(disaster: Disaster, dwelling: Dwelling, data: SurveyInput) -> tuple[Ju
             inputs["computed"] = most_severe(*judgements, ruleset=ruleset).to_dict()
         return judged, inputs, flood_class
     if not judgements:
-        raise DomainError("損害割合・床面積の割合・部位別の損傷程度・浸水深のいずれか、または手動の被害区分を入力してください", field="ratio")
+        raise DomainError(
+            "損害割合・床面積の割合・部位別の損傷程度・浸水深のいずれか、または手動の被害区分を入力してください",
+            field="ratio",
+        )
     return most_severe(*judgements, ruleset=ruleset), inputs, flood_class
 
 
 def current_survey(session: Session, disaster_id: int, dwelling_id: int) -> Survey | None:
-    return session.execute(
-        select(Survey).where(
-            Survey.disaster_id == disaster_id, Survey.dwelling_id == dwelling_id, Survey.superseded_by_id.is_(None)
-        ).order_by(Survey.id.desc())
-    ).scalars().first()
+    return (
+        session.execute(
+            select(Survey)
+            .where(
+                Survey.disaster_id == disaster_id, Survey.dwelling_id == dwelling_id, Survey.superseded_by_id.is_(None)
+            )
+            .order_by(Survey.id.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def survey_chain(session: Session, disaster_id: int, dwelling_id: int) -> list[Survey]:
     """Every survey of the dwelling in the disaster, oldest first (the last one is current)."""
     return list(
         session.execute(
-            select(Survey).where(Survey.disaster_id == disaster_id, Survey.dwelling_id == dwelling_id).order_by(Survey.id)
+            select(Survey)
+            .where(Survey.disaster_id == disaster_id, Survey.dwelling_id == dwelling_id)
+            .order_by(Survey.id)
         ).scalars()
     )
 
 
-def record_survey(session: Session, disaster: Disaster, dwelling: Dwelling, data: SurveyInput, user_id: int | None) -> Survey:
+def record_survey(
+    session: Session, disaster: Disaster, dwelling: Dwelling, data: SurveyInput, user_id: int | None
+) -> Survey:
     """A new survey event; the current one of the dwelling (if any) is superseded by it."""
     if dwelling.municipality_id != disaster.municipality_id:
         raise NotFound("指定された家屋はありません")
@@ -210,7 +225,16 @@ def _sniff_type(content: bytes) -> str | None:
         return "image/png"
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
-    if content[4:8] == b"ftyp" and content[8:12] in {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}:
+    if content[4:8] == b"ftyp" and content[8:12] in {
+        b"heic",
+        b"heix",
+        b"hevc",
+        b"hevx",
+        b"heim",
+        b"heis",
+        b"mif1",
+        b"msf1",
+    }:
         return "image/heic"
     return None
 
@@ -224,8 +248,10 @@ def check_photo(file_name: str, content: bytes, content_type: str) -> str:
         raise DomainError(f"写真「{name}」が大きすぎます（{MAX_PHOTO_BYTES // (1024 * 1024)} MB まで）", field="photos")
     content_type = (content_type or "").split(";")[0].strip().lower()
     if content_type not in PHOTO_TYPES or _sniff_type(content) != content_type:
-        raise DomainError(f"写真「{name}」は JPEG・PNG・HEIC・WebP の画像ではありません。写真はこれらの形式で登録してください",
-                          field="photos")
+        raise DomainError(
+            f"写真「{name}」は JPEG・PNG・HEIC・WebP の画像ではありません。写真はこれらの形式で登録してください",
+            field="photos",
+        )
     return content_type
 
 
@@ -253,8 +279,14 @@ def _forget_pending_photos(session: Session, transaction) -> None:  # noqa: ANN0
 
 
 def add_photo(
-    session: Session, survey: Survey, file_name: str, content: bytes, content_type: str, base_dir: Path,
-    municipality_code: str, disaster_number: str,
+    session: Session,
+    survey: Survey,
+    file_name: str,
+    content: bytes,
+    content_type: str,
+    base_dir: Path,
+    municipality_code: str,
+    disaster_number: str,
 ) -> SurveyPhoto:
     """Record a photo; its file goes to <base>/<municipality>/<disaster>/<sha256><ext> when the
     transaction commits (nothing is written if it rolls back)."""
@@ -280,7 +312,9 @@ def add_photo(
 def photos_of(session: Session, survey_ids: list[int]) -> dict[int, list[SurveyPhoto]]:
     grouped: dict[int, list[SurveyPhoto]] = {}
     if survey_ids:
-        for photo in session.execute(select(SurveyPhoto).where(SurveyPhoto.survey_id.in_(survey_ids)).order_by(SurveyPhoto.id)).scalars():
+        for photo in session.execute(
+            select(SurveyPhoto).where(SurveyPhoto.survey_id.in_(survey_ids)).order_by(SurveyPhoto.id)
+        ).scalars():
             grouped.setdefault(photo.survey_id, []).append(photo)
     return grouped
 
@@ -306,7 +340,9 @@ def dwelling_by_house_no(session: Session, municipality_id: int, house_no: str) 
     ).scalar_one_or_none()
 
 
-def household_dwelling_map(session: Session, disaster: Disaster, household_ids: list[int] | None = None) -> dict[int, list[int]]:
+def household_dwelling_map(
+    session: Session, disaster: Disaster, household_ids: list[int] | None = None
+) -> dict[int, list[int]]:
     """Dwelling ids of each victim household of the disaster: the dwellings frozen into its 基本情報
     (house_no), plus the occupancy links of its 世帯番号 (for households registered before)."""
     query = select(VictimHousehold.id, VictimHousehold.source_household_no, VictimHousehold.basic_snapshot).where(
@@ -315,7 +351,9 @@ def household_dwelling_map(session: Session, disaster: Disaster, household_ids: 
     if household_ids is not None:
         query = query.where(VictimHousehold.id.in_(household_ids or [-1]))
     rows = session.execute(query).all()
-    house_nos = {d.get("house_no") for _, _, snap in rows for d in (snap or {}).get("dwellings") or [] if d.get("house_no")}
+    house_nos = {
+        d.get("house_no") for _, _, snap in rows for d in (snap or {}).get("dwellings") or [] if d.get("house_no")
+    }
     by_house_no: dict[str, int] = {}
     if house_nos:
         for house_no, dwelling_id in session.execute(
@@ -335,7 +373,9 @@ def household_dwelling_map(session: Session, disaster: Disaster, household_ids: 
             occupied.setdefault(household_no, []).append(dwelling_id)
     result: dict[int, list[int]] = {}
     for household_id, household_no, snap in rows:
-        ids = [by_house_no[d["house_no"]] for d in (snap or {}).get("dwellings") or [] if d.get("house_no") in by_house_no]
+        ids = [
+            by_house_no[d["house_no"]] for d in (snap or {}).get("dwellings") or [] if d.get("house_no") in by_house_no
+        ]
         for dwelling_id in occupied.get(household_no, []):
             if dwelling_id not in ids:
                 ids.append(dwelling_id)
@@ -375,7 +415,11 @@ def decisive_of(pairs: list[tuple[Any, Survey | None]]) -> tuple[Any, Survey] | 
 
 def household_damage(session: Session, disaster: Disaster, household: VictimHousehold) -> HouseholdDamage:
     dwelling_ids = household_dwelling_map(session, disaster, [household.id]).get(household.id, [])
-    dwellings = list(session.execute(select(Dwelling).where(Dwelling.id.in_(dwelling_ids or [-1])).order_by(Dwelling.house_no)).scalars())
+    dwellings = list(
+        session.execute(
+            select(Dwelling).where(Dwelling.id.in_(dwelling_ids or [-1])).order_by(Dwelling.house_no)
+        ).scalars()
+    )
     surveys = current_surveys(session, disaster, dwelling_ids)
     pairs = [(d, surveys.get(d.id)) for d in dwellings]
     return HouseholdDamage(pairs, decisive_of(pairs))
@@ -386,7 +430,9 @@ def households_of_dwelling(session: Session, disaster: Disaster, dwelling_id: in
     mapping = household_dwelling_map(session, disaster)
     ids = [hid for hid, dwellings in mapping.items() if dwelling_id in dwellings]
     return list(
-        session.execute(select(VictimHousehold).where(VictimHousehold.id.in_(ids or [-1])).order_by(VictimHousehold.victim_no)).scalars()
+        session.execute(
+            select(VictimHousehold).where(VictimHousehold.id.in_(ids or [-1])).order_by(VictimHousehold.victim_no)
+        ).scalars()
     )
 
 
@@ -398,7 +444,9 @@ def build_plan(session: Session, disaster: Disaster, municipality_name: str = ""
     returns how many were added."""
     mapping = household_dwelling_map(session, disaster)
     wanted = {dwelling_id for ids in mapping.values() for dwelling_id in ids}
-    have = set(session.execute(select(SurveyPlanItem.dwelling_id).where(SurveyPlanItem.disaster_id == disaster.id)).scalars())
+    have = set(
+        session.execute(select(SurveyPlanItem.dwelling_id).where(SurveyPlanItem.disaster_id == disaster.id)).scalars()
+    )
     missing = sorted(wanted - have)
     if not missing:
         return 0
@@ -406,8 +454,11 @@ def build_plan(session: Session, disaster: Disaster, municipality_name: str = ""
     for dwelling_id in missing:
         session.add(
             SurveyPlanItem(
-                municipality_id=disaster.municipality_id, disaster_id=disaster.id, dwelling_id=dwelling_id,
-                town=town_of(locations.get(dwelling_id, ""), municipality_name), source="household",
+                municipality_id=disaster.municipality_id,
+                disaster_id=disaster.id,
+                dwelling_id=dwelling_id,
+                town=town_of(locations.get(dwelling_id, ""), municipality_name),
+                source="household",
             )
         )
     session.flush()
@@ -425,7 +476,9 @@ def _check_team(team: str) -> str:
     return team
 
 
-def add_to_plan(session: Session, disaster: Disaster, house_no: str, team: str = "", municipality_name: str = "") -> SurveyPlanItem:
+def add_to_plan(
+    session: Session, disaster: Disaster, house_no: str, team: str = "", municipality_name: str = ""
+) -> SurveyPlanItem:
     team = _check_team(team)
     if not (house_no or "").strip():
         raise DomainError("計画に加える家屋の家屋番号を入力してください", field="house_no")
@@ -433,13 +486,19 @@ def add_to_plan(session: Session, disaster: Disaster, house_no: str, team: str =
     if dwelling is None:
         raise NotFound(f"家屋番号 {house_no} の家屋は家屋台帳にありません", field="house_no")
     existing = session.execute(
-        select(SurveyPlanItem).where(SurveyPlanItem.disaster_id == disaster.id, SurveyPlanItem.dwelling_id == dwelling.id)
+        select(SurveyPlanItem).where(
+            SurveyPlanItem.disaster_id == disaster.id, SurveyPlanItem.dwelling_id == dwelling.id
+        )
     ).scalar_one_or_none()
     if existing is not None:
         return existing
     item = SurveyPlanItem(
-        municipality_id=disaster.municipality_id, disaster_id=disaster.id, dwelling_id=dwelling.id,
-        town=town_of(dwelling.location, municipality_name), team=team, source="added",
+        municipality_id=disaster.municipality_id,
+        disaster_id=disaster.id,
+        dwelling_id=dwelling.id,
+        town=town_of(dwelling.location, municipality_name),
+        team=team,
+        source="added",
     )
     session.add(item)
     session.flush()
@@ -463,7 +522,9 @@ def _listed(numbers: list[str], limit: int = 10) -> str:
     return "、".join(numbers[:limit]) + (f" ほか{len(numbers) - limit}件" if len(numbers) > limit else "")
 
 
-def assign_team_by_house_no(session: Session, disaster: Disaster, house_nos: list[str], team: str) -> list[SurveyPlanItem]:
+def assign_team_by_house_no(
+    session: Session, disaster: Disaster, house_nos: list[str], team: str
+) -> list[SurveyPlanItem]:
     """Assign the planned dwellings given by 家屋番号 to a team ("" unassigns). All or nothing:
     a number not in the dwelling ledger, or not in the disaster's plan, refuses the whole request."""
     team = _check_team(team)
@@ -472,9 +533,13 @@ def assign_team_by_house_no(session: Session, disaster: Disaster, house_nos: lis
         raise DomainError("割り当てる家屋の家屋番号を指定してください", field="house_nos")
     if len(wanted) > MAX_ASSIGN:
         raise DomainError(f"一度に割り当てられるのは {MAX_ASSIGN} 件までです", field="house_nos")
-    known = set(session.execute(
-        select(Dwelling.house_no).where(Dwelling.municipality_id == disaster.municipality_id, Dwelling.house_no.in_(wanted))
-    ).scalars())
+    known = set(
+        session.execute(
+            select(Dwelling.house_no).where(
+                Dwelling.municipality_id == disaster.municipality_id, Dwelling.house_no.in_(wanted)
+            )
+        ).scalars()
+    )
     unknown = [h for h in wanted if h not in known]
     if unknown:
         raise NotFound(f"家屋番号 {_listed(unknown)} の家屋は家屋台帳にありません", field="house_nos")
@@ -483,14 +548,19 @@ def assign_team_by_house_no(session: Session, disaster: Disaster, house_nos: lis
         for item, house_no in session.execute(
             select(SurveyPlanItem, Dwelling.house_no)
             .join(Dwelling, Dwelling.id == SurveyPlanItem.dwelling_id)
-            .where(SurveyPlanItem.disaster_id == disaster.id, Dwelling.municipality_id == disaster.municipality_id,
-                   Dwelling.house_no.in_(wanted))
+            .where(
+                SurveyPlanItem.disaster_id == disaster.id,
+                Dwelling.municipality_id == disaster.municipality_id,
+                Dwelling.house_no.in_(wanted),
+            )
         ).all()
     }
     unplanned = [h for h in wanted if h not in items]
     if unplanned:
-        raise DomainError(f"家屋番号 {_listed(unplanned)} はこの災害の調査計画にありません（先に計画に追加してください）",
-                          field="house_nos")
+        raise DomainError(
+            f"家屋番号 {_listed(unplanned)} はこの災害の調査計画にありません（先に計画に追加してください）",
+            field="house_nos",
+        )
     assign_team(session, disaster, [item.id for item in items.values()], team)
     for item in items.values():
         session.refresh(item)
@@ -504,8 +574,16 @@ class PlanRow:
     survey: Survey | None
 
 
-def plan_rows(session: Session, disaster: Disaster, *, team: str | None = None, town: str | None = None,
-              pending_only: bool = False, limit: int | None = None, offset: int = 0) -> list[PlanRow]:
+def plan_rows(
+    session: Session,
+    disaster: Disaster,
+    *,
+    team: str | None = None,
+    town: str | None = None,
+    pending_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[PlanRow]:
     query = (
         select(SurveyPlanItem, Dwelling)
         .join(Dwelling, Dwelling.id == SurveyPlanItem.dwelling_id)
@@ -516,9 +594,13 @@ def plan_rows(session: Session, disaster: Disaster, *, team: str | None = None, 
     if town:
         query = query.where(SurveyPlanItem.town == town)
     if pending_only:
-        query = query.where(~exists().where(
-            Survey.disaster_id == disaster.id, Survey.dwelling_id == SurveyPlanItem.dwelling_id, Survey.superseded_by_id.is_(None)
-        ))
+        query = query.where(
+            ~exists().where(
+                Survey.disaster_id == disaster.id,
+                Survey.dwelling_id == SurveyPlanItem.dwelling_id,
+                Survey.superseded_by_id.is_(None),
+            )
+        )
     query = query.order_by(SurveyPlanItem.town, Dwelling.location, Dwelling.house_no, SurveyPlanItem.id)
     if offset:
         query = query.offset(offset)
@@ -531,9 +613,7 @@ def plan_rows(session: Session, disaster: Disaster, *, team: str | None = None, 
 
 def progress(session: Session, disaster: Disaster) -> dict[str, list[dict[str, Any]]]:
     """Planned and surveyed dwellings per team and per 町丁目."""
-    surveyed = (
-        select(Survey.dwelling_id).where(Survey.disaster_id == disaster.id).distinct().scalar_subquery()
-    )
+    surveyed = select(Survey.dwelling_id).where(Survey.disaster_id == disaster.id).distinct().scalar_subquery()
 
     def grouped(column) -> list[dict[str, Any]]:  # noqa: ANN001
         rows = session.execute(
@@ -549,7 +629,9 @@ def progress(session: Session, disaster: Disaster) -> dict[str, list[dict[str, A
 
 def survey_counts(session: Session, disaster: Disaster) -> dict[str, int]:
     """Dashboard figures: planned dwellings, surveyed dwellings, and current classes."""
-    planned = session.execute(select(func.count()).select_from(SurveyPlanItem).where(SurveyPlanItem.disaster_id == disaster.id)).scalar_one()
+    planned = session.execute(
+        select(func.count()).select_from(SurveyPlanItem).where(SurveyPlanItem.disaster_id == disaster.id)
+    ).scalar_one()
     by_class = dict(
         session.execute(
             select(Survey.damage_class, func.count())

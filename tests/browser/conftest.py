@@ -56,7 +56,17 @@ def live_server(tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url}
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "victim_support.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "victim_support.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

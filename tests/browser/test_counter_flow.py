@@ -27,8 +27,14 @@ def test_counter_issue_by_keyboard_and_pdf_arrives(browser, live_server):
         single = next(d for d in city.dwellings if len(d["household_nos"]) == 1)
         household = households.register_from_resident_household(db, disaster, single["household_nos"][0], None)
         db.commit()
-        dwelling = db.query(Dwelling).filter(Dwelling.municipality_id == municipality.id, Dwelling.house_no == single["house_no"]).one()
-        surveys.record_survey(db, disaster, dwelling, surveys.SurveyInput(surveyed_on=date(2026, 11, 3), ratio="45"), None)
+        dwelling = (
+            db.query(Dwelling)
+            .filter(Dwelling.municipality_id == municipality.id, Dwelling.house_no == single["house_no"])
+            .one()
+        )
+        surveys.record_survey(
+            db, disaster, dwelling, surveys.SurveyInput(surveyed_on=date(2026, 11, 3), ratio="45"), None
+        )
         db.commit()
         staff = make_user(db, municipality, "staff")
         code, username, household_id = municipality.code, staff.username, household.id

@@ -139,6 +139,7 @@ def test_mod11_detects_most_single_digit_errors(body, data):
     i = data.draw(st.integers(0, len(body) - 1))
     d = data.draw(st.sampled_from([c for c in "0123456789" if c != body[i]]))
     mutated_body = body[:i] + d + body[i + 1 :]
+
     # The only undetected changes are those mapping r between 0 and 1 (both give "0").
     def r(b):
         return sum(int(c) * (2 + k % 6) for k, c in enumerate(reversed(b))) % 11

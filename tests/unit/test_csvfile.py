@@ -23,8 +23,17 @@ def test_formula_text_is_quoted(text):
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [(None, ""), (-3, "-3"), (Decimal("-1.5"), "-1.5"), (2.5, "2.5"), (True, "1"), (date(2026, 11, 20), "2026-11-20"),
-     ("見本　一郎", "見本　一郎"), ("a=b", "a=b"), ("", "")],
+    [
+        (None, ""),
+        (-3, "-3"),
+        (Decimal("-1.5"), "-1.5"),
+        (2.5, "2.5"),
+        (True, "1"),
+        (date(2026, 11, 20), "2026-11-20"),
+        ("見本　一郎", "見本　一郎"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
 )
 def test_other_cells_are_written_as_they_are(value, cell):
     assert safe_cell(value) == cell

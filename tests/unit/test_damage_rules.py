@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.errors import DomainError, NotFound
 from ledgers.damage import (
     Judgement,
     classify_flood,
@@ -33,7 +34,6 @@ from ledgers.damage import (
     rules_for,
 )
 from ledgers.damage import rules as rules_module
-from core.errors import DomainError, NotFound
 from victim_support.cli.rules import rules as rules_cli
 
 D = Decimal
@@ -42,7 +42,14 @@ RATIO_IDS = [r.id for r in RULESETS if r.kind == "ratio"]
 FLOOD_IDS = [r.id for r in RULESETS if r.kind == "flood"]
 
 TOTAL, LARGE, MEDIUM, HALF, QUASI, PARTIAL, NONE = (
-    "total_collapse", "large_scale_half", "medium_scale_half", "half", "quasi_half", "partial", "none")
+    "total_collapse",
+    "large_scale_half",
+    "medium_scale_half",
+    "half",
+    "quasi_half",
+    "partial",
+    "none",
+)
 
 # ---------------------------------------------------------------- hand-written expectations
 
@@ -50,42 +57,154 @@ TOTAL, LARGE, MEDIUM, HALF, QUASI, PARTIAL, NONE = (
 EXPECTED_CLASSES = {
     "ratio-2001": [(TOTAL, "全壊"), (HALF, "半壊"), (PARTIAL, "半壊に至らない（一部損壊）")],
     "ratio-2004": [(TOTAL, "全壊"), (LARGE, "大規模半壊"), (HALF, "半壊"), (PARTIAL, "一部損壊（半壊に至らない）")],
-    "ratio-2020": [(TOTAL, "全壊"), (LARGE, "大規模半壊"), (HALF, "半壊"), (QUASI, "準半壊"),
-                   (PARTIAL, "準半壊に至らない（一部損壊）")],
-    "ratio-2021": [(TOTAL, "全壊"), (LARGE, "大規模半壊"), (MEDIUM, "中規模半壊"), (HALF, "半壊"), (QUASI, "準半壊"),
-                   (PARTIAL, "準半壊に至らない（一部損壊）")],
-    "flood-2018": [(TOTAL, "全壊"), (LARGE, "大規模半壊"), (HALF, "半壊"), (PARTIAL, "半壊に至らない"), (NONE, "被害なし")],
-    "flood-2021-unverified": [(TOTAL, "全壊"), (LARGE, "大規模半壊"), (MEDIUM, "中規模半壊"), (HALF, "半壊"),
-                              (QUASI, "準半壊"), (NONE, "被害なし")],
-    "flood-2022-naisui": [(TOTAL, "全壊"), (LARGE, "大規模半壊"), (MEDIUM, "中規模半壊"), (HALF, "半壊"),
-                          (QUASI, "準半壊"), (PARTIAL, "準半壊に至らない（一部損壊）"), (NONE, "被害なし")],
+    "ratio-2020": [
+        (TOTAL, "全壊"),
+        (LARGE, "大規模半壊"),
+        (HALF, "半壊"),
+        (QUASI, "準半壊"),
+        (PARTIAL, "準半壊に至らない（一部損壊）"),
+    ],
+    "ratio-2021": [
+        (TOTAL, "全壊"),
+        (LARGE, "大規模半壊"),
+        (MEDIUM, "中規模半壊"),
+        (HALF, "半壊"),
+        (QUASI, "準半壊"),
+        (PARTIAL, "準半壊に至らない（一部損壊）"),
+    ],
+    "flood-2018": [
+        (TOTAL, "全壊"),
+        (LARGE, "大規模半壊"),
+        (HALF, "半壊"),
+        (PARTIAL, "半壊に至らない"),
+        (NONE, "被害なし"),
+    ],
+    "flood-2021-unverified": [
+        (TOTAL, "全壊"),
+        (LARGE, "大規模半壊"),
+        (MEDIUM, "中規模半壊"),
+        (HALF, "半壊"),
+        (QUASI, "準半壊"),
+        (NONE, "被害なし"),
+    ],
+    "flood-2022-naisui": [
+        (TOTAL, "全壊"),
+        (LARGE, "大規模半壊"),
+        (MEDIUM, "中規模半壊"),
+        (HALF, "半壊"),
+        (QUASI, "準半壊"),
+        (PARTIAL, "準半壊に至らない（一部損壊）"),
+        (NONE, "被害なし"),
+    ],
 }
 
 # 損害割合 (percent) -> class, at and just below every boundary.
 RATIO_CASES = {
-    "ratio-2001": [("100", TOTAL), ("50", TOTAL), ("49.99", HALF), ("40", HALF), ("39.99", HALF), ("30", HALF),
-                   ("20", HALF), ("19.99", PARTIAL), ("10", PARTIAL), ("9.99", PARTIAL), ("0", PARTIAL)],
-    "ratio-2004": [("100", TOTAL), ("50", TOTAL), ("49.99", LARGE), ("40", LARGE), ("39.99", HALF), ("30", HALF),
-                   ("29.99", HALF), ("20", HALF), ("19.99", PARTIAL), ("10", PARTIAL), ("9.99", PARTIAL),
-                   ("0", PARTIAL)],
-    "ratio-2020": [("100", TOTAL), ("50", TOTAL), ("49.99", LARGE), ("40", LARGE), ("39.99", HALF), ("30", HALF),
-                   ("29.99", HALF), ("20", HALF), ("19.99", QUASI), ("10", QUASI), ("9.99", PARTIAL),
-                   ("0", PARTIAL)],
-    "ratio-2021": [("100", TOTAL), ("50", TOTAL), ("49.99", LARGE), ("49.9999999", LARGE), ("40", LARGE),
-                   ("39.99", MEDIUM), ("30", MEDIUM), ("29.99", HALF), ("20", HALF), ("19.99", QUASI), ("10", QUASI),
-                   ("9.99", PARTIAL), ("0.01", PARTIAL), ("0", PARTIAL)],
+    "ratio-2001": [
+        ("100", TOTAL),
+        ("50", TOTAL),
+        ("49.99", HALF),
+        ("40", HALF),
+        ("39.99", HALF),
+        ("30", HALF),
+        ("20", HALF),
+        ("19.99", PARTIAL),
+        ("10", PARTIAL),
+        ("9.99", PARTIAL),
+        ("0", PARTIAL),
+    ],
+    "ratio-2004": [
+        ("100", TOTAL),
+        ("50", TOTAL),
+        ("49.99", LARGE),
+        ("40", LARGE),
+        ("39.99", HALF),
+        ("30", HALF),
+        ("29.99", HALF),
+        ("20", HALF),
+        ("19.99", PARTIAL),
+        ("10", PARTIAL),
+        ("9.99", PARTIAL),
+        ("0", PARTIAL),
+    ],
+    "ratio-2020": [
+        ("100", TOTAL),
+        ("50", TOTAL),
+        ("49.99", LARGE),
+        ("40", LARGE),
+        ("39.99", HALF),
+        ("30", HALF),
+        ("29.99", HALF),
+        ("20", HALF),
+        ("19.99", QUASI),
+        ("10", QUASI),
+        ("9.99", PARTIAL),
+        ("0", PARTIAL),
+    ],
+    "ratio-2021": [
+        ("100", TOTAL),
+        ("50", TOTAL),
+        ("49.99", LARGE),
+        ("49.9999999", LARGE),
+        ("40", LARGE),
+        ("39.99", MEDIUM),
+        ("30", MEDIUM),
+        ("29.99", HALF),
+        ("20", HALF),
+        ("19.99", QUASI),
+        ("10", QUASI),
+        ("9.99", PARTIAL),
+        ("0.01", PARTIAL),
+        ("0", PARTIAL),
+    ],
 }
 
 # 床面積の損壊割合 (percent) -> class.
 FLOOR_CASES = {
-    "ratio-2001": [("100", TOTAL), ("70", TOTAL), ("69.99", HALF), ("50", HALF), ("20", HALF), ("19.99", PARTIAL),
-                   ("0", PARTIAL)],
-    "ratio-2004": [("70", TOTAL), ("69.99", LARGE), ("50", LARGE), ("49.99", HALF), ("30", HALF), ("20", HALF),
-                   ("19.99", PARTIAL), ("10", PARTIAL), ("0", PARTIAL)],
-    "ratio-2020": [("70", TOTAL), ("69.99", LARGE), ("50", LARGE), ("49.99", HALF), ("20", HALF),
-                   ("19.99", QUASI), ("10", QUASI), ("9.99", PARTIAL), ("0", PARTIAL)],
-    "ratio-2021": [("70", TOTAL), ("69.99", LARGE), ("50", LARGE), ("49.99", MEDIUM), ("30", MEDIUM),
-                   ("29.99", HALF), ("20", HALF), ("19.99", QUASI), ("10", QUASI), ("9.99", PARTIAL), ("0", PARTIAL)],
+    "ratio-2001": [
+        ("100", TOTAL),
+        ("70", TOTAL),
+        ("69.99", HALF),
+        ("50", HALF),
+        ("20", HALF),
+        ("19.99", PARTIAL),
+        ("0", PARTIAL),
+    ],
+    "ratio-2004": [
+        ("70", TOTAL),
+        ("69.99", LARGE),
+        ("50", LARGE),
+        ("49.99", HALF),
+        ("30", HALF),
+        ("20", HALF),
+        ("19.99", PARTIAL),
+        ("10", PARTIAL),
+        ("0", PARTIAL),
+    ],
+    "ratio-2020": [
+        ("70", TOTAL),
+        ("69.99", LARGE),
+        ("50", LARGE),
+        ("49.99", HALF),
+        ("20", HALF),
+        ("19.99", QUASI),
+        ("10", QUASI),
+        ("9.99", PARTIAL),
+        ("0", PARTIAL),
+    ],
+    "ratio-2021": [
+        ("70", TOTAL),
+        ("69.99", LARGE),
+        ("50", LARGE),
+        ("49.99", MEDIUM),
+        ("30", MEDIUM),
+        ("29.99", HALF),
+        ("20", HALF),
+        ("19.99", QUASI),
+        ("10", QUASI),
+        ("9.99", PARTIAL),
+        ("0", PARTIAL),
+    ],
 }
 
 # Whether the band that decides is verified in the reference ([V]), per version: ratio, floor.
@@ -103,19 +222,52 @@ FLOOR_VERIFIED = {
 }
 
 # Flood: (depth above the floor in m | "washed" | None, expected class); a class of None = refused.
-_R3 = [("washed", TOTAL), ("3", TOTAL), ("1.8", TOTAL), ("1.79", LARGE), ("1.0", LARGE), ("0.99", MEDIUM),
-       ("0.5", MEDIUM), ("0.49", HALF), ("0.01", HALF), ("0", QUASI), ("-0.3", QUASI), (None, NONE)]
+_R3 = [
+    ("washed", TOTAL),
+    ("3", TOTAL),
+    ("1.8", TOTAL),
+    ("1.79", LARGE),
+    ("1.0", LARGE),
+    ("0.99", MEDIUM),
+    ("0.5", MEDIUM),
+    ("0.49", HALF),
+    ("0.01", HALF),
+    ("0", QUASI),
+    ("-0.3", QUASI),
+    (None, NONE),
+]
 FLOOD_CASES = {
-    ("flood-2018", True): [("washed", TOTAL), ("2.5", TOTAL), ("1.8", TOTAL), ("1.79", LARGE), ("1.0", LARGE),
-                           ("0.99", HALF), ("0.5", HALF), ("0.01", HALF), ("0", PARTIAL), ("-0.2", PARTIAL),
-                           (None, NONE)],
+    ("flood-2018", True): [
+        ("washed", TOTAL),
+        ("2.5", TOTAL),
+        ("1.8", TOTAL),
+        ("1.79", LARGE),
+        ("1.0", LARGE),
+        ("0.99", HALF),
+        ("0.5", HALF),
+        ("0.01", HALF),
+        ("0", PARTIAL),
+        ("-0.2", PARTIAL),
+        (None, NONE),
+    ],
     ("flood-2018", False): None,
     ("flood-2021-unverified", True): _R3,
     ("flood-2021-unverified", False): None,
     ("flood-2022-naisui", True): _R3,
-    ("flood-2022-naisui", False): [("washed", None), ("2.5", LARGE), ("1.8", LARGE), ("1.79", MEDIUM),
-                                   ("1.0", MEDIUM), ("0.99", HALF), ("0.1", HALF), ("0.09", QUASI),
-                                   ("0.01", QUASI), ("0", PARTIAL), ("-0.5", PARTIAL), (None, NONE)],
+    ("flood-2022-naisui", False): [
+        ("washed", None),
+        ("2.5", LARGE),
+        ("1.8", LARGE),
+        ("1.79", MEDIUM),
+        ("1.0", MEDIUM),
+        ("0.99", HALF),
+        ("0.1", HALF),
+        ("0.09", QUASI),
+        ("0.01", QUASI),
+        ("0", PARTIAL),
+        ("-0.5", PARTIAL),
+        (None, NONE),
+    ],
 }
 FLOOD_TABLE_VERIFIED = {
     ("flood-2018", True): True,
@@ -147,13 +299,30 @@ DATE_CASES = [
 
 # 部位別構成比 (percent) per version / structure / survey.
 _FIRST_CURRENT = {"roof": "15", "exterior_wall": "75", "foundation": "10"}
-_SECOND_CURRENT = {"roof": "15", "columns": "15", "floor": "10", "exterior_wall": "10", "interior_wall": "10",
-                   "ceiling": "5", "fittings": "10", "foundation": "10", "equipment": "15"}
+_SECOND_CURRENT = {
+    "roof": "15",
+    "columns": "15",
+    "floor": "10",
+    "exterior_wall": "10",
+    "interior_wall": "10",
+    "ceiling": "5",
+    "fittings": "10",
+    "foundation": "10",
+    "equipment": "15",
+}
 EXPECTED_WEIGHTS = {
     ("ratio-2004", "wooden", "first"): {"roof": "10", "exterior_wall": "80", "foundation": "10"},
-    ("ratio-2004", "wooden", "second"): {"roof": "15", "columns": "15", "floor": "10", "exterior_wall": "10",
-                                         "interior_wall": "15", "ceiling": "5", "fittings": "10", "foundation": "10",
-                                         "equipment": "10"},
+    ("ratio-2004", "wooden", "second"): {
+        "roof": "15",
+        "columns": "15",
+        "floor": "10",
+        "exterior_wall": "10",
+        "interior_wall": "15",
+        "ceiling": "5",
+        "fittings": "10",
+        "foundation": "10",
+        "equipment": "10",
+    },
     ("ratio-2020", "wooden", "first"): _FIRST_CURRENT,
     ("ratio-2020", "wooden", "second"): _SECOND_CURRENT,
     ("ratio-2021", "wooden", "first"): _FIRST_CURRENT,
@@ -161,8 +330,13 @@ EXPECTED_WEIGHTS = {
 }
 
 EXPECTED_STATUS = {
-    "ratio-2001": "unverified", "ratio-2004": "partly", "ratio-2020": "partly", "ratio-2021": "partly",
-    "flood-2018": "verified", "flood-2021-unverified": "unverified", "flood-2022-naisui": "partly",
+    "ratio-2001": "unverified",
+    "ratio-2004": "partly",
+    "ratio-2020": "partly",
+    "ratio-2021": "partly",
+    "flood-2018": "verified",
+    "flood-2021-unverified": "unverified",
+    "flood-2022-naisui": "partly",
 }
 
 
@@ -200,8 +374,10 @@ def test_verified_flag_matches_the_unverified_list():
 # ---------------------------------------------------------------- ratio and floor area
 
 
-@pytest.mark.parametrize(("ruleset_id", "ratio", "expected"),
-                         [(rid, ratio, cls) for rid, cases in RATIO_CASES.items() for ratio, cls in cases])
+@pytest.mark.parametrize(
+    ("ruleset_id", "ratio", "expected"),
+    [(rid, ratio, cls) for rid, cases in RATIO_CASES.items() for ratio, cls in cases],
+)
 def test_ratio_boundaries(ruleset_id, ratio, expected):
     ruleset = get_ruleset(ruleset_id)
     judgement = classify_ratio(ruleset, D(ratio))
@@ -213,8 +389,10 @@ def test_ratio_boundaries(ruleset_id, ratio, expected):
     assert judgement.verified is RATIO_VERIFIED[ruleset_id][expected]
 
 
-@pytest.mark.parametrize(("ruleset_id", "ratio", "expected"),
-                         [(rid, ratio, cls) for rid, cases in FLOOR_CASES.items() for ratio, cls in cases])
+@pytest.mark.parametrize(
+    ("ruleset_id", "ratio", "expected"),
+    [(rid, ratio, cls) for rid, cases in FLOOR_CASES.items() for ratio, cls in cases],
+)
 def test_floor_ratio_boundaries(ruleset_id, ratio, expected):
     judgement = classify_floor_ratio(get_ruleset(ruleset_id), D(ratio))
     assert (judgement.damage_class, judgement.rule_version, judgement.basis) == (expected, ruleset_id, "floor_ratio")
@@ -263,9 +441,23 @@ def test_ratio_needs_a_ratio_ruleset():
 
 @pytest.mark.parametrize(
     ("text", "percent"),
-    [("49.99%", "49.99"), ("49.99", "49.99"), ("0.4999", "49.99"), ("50%", "50"), ("50", "50"), ("0.5", "50"),
-     ("1", "100"), ("1%", "1"), ("0.5%", "0.5"), ("0", "0"), ("100", "100"), ("100%", "100"), (" 12.5 % ", "12.5"),
-     ("４９．９９％", "49.99"), ("1.01", "1.01")],
+    [
+        ("49.99%", "49.99"),
+        ("49.99", "49.99"),
+        ("0.4999", "49.99"),
+        ("50%", "50"),
+        ("50", "50"),
+        ("0.5", "50"),
+        ("1", "100"),
+        ("1%", "1"),
+        ("0.5%", "0.5"),
+        ("0", "0"),
+        ("100", "100"),
+        ("100%", "100"),
+        (" 12.5 % ", "12.5"),
+        ("４９．９９％", "49.99"),
+        ("1.01", "1.01"),
+    ],
 )
 def test_parse_ratio(text, percent):
     assert parse_ratio(text) == D(percent)
@@ -386,8 +578,15 @@ def test_get_ruleset_unknown():
 def test_manual_judgement():
     ruleset = get_ruleset("ratio-2021")
     judgement = manual_judgement("medium_scale_half", "  応急危険度判定で危険、内部確認不能  ", ruleset)
-    assert judgement == Judgement("medium_scale_half", "中規模半壊", "ratio-2021", "manual", manual=True,
-                                  reason="応急危険度判定で危険、内部確認不能", note="手動判定")
+    assert judgement == Judgement(
+        "medium_scale_half",
+        "中規模半壊",
+        "ratio-2021",
+        "manual",
+        manual=True,
+        reason="応急危険度判定で危険、内部確認不能",
+        note="手動判定",
+    )
     assert judgement.verified is None
     assert manual_judgement("none", "浸水なしを確認", get_ruleset("flood-2018")).label == "被害なし"
 
@@ -409,9 +608,18 @@ def test_judgement_to_dict_and_most_severe():
     floor = classify_floor_ratio(ruleset, D("72"))
     assert most_severe(ratio, floor) == floor
     assert most_severe(floor, ratio, ruleset=ruleset).damage_class == TOTAL
-    assert ratio.to_dict() == {"damage_class": LARGE, "label": "大規模半壊", "rule_version": "ratio-2021",
-                               "basis": "ratio", "manual": False, "reason": "", "value": "45",
-                               "note": "損害割合 45%", "condition": "", "verified": True}
+    assert ratio.to_dict() == {
+        "damage_class": LARGE,
+        "label": "大規模半壊",
+        "rule_version": "ratio-2021",
+        "basis": "ratio",
+        "manual": False,
+        "reason": "",
+        "value": "45",
+        "note": "損害割合 45%",
+        "condition": "",
+        "verified": True,
+    }
     with pytest.raises(DomainError, match="規則バージョン"):
         most_severe(ratio, classify_ratio(get_ruleset("ratio-2020"), D("45")))
     with pytest.raises(DomainError):
@@ -437,7 +645,9 @@ def test_ratio_from_parts():
     assert ratio_from_parts(ruleset, "wooden", {"roof": "1", "columns": "0.5", "equipment": D("0.2")}) == D("25.5")
     # 15 × 1 + 75 × 0.46666 = 49.9995 → 大規模半壊; 0.46667 → 50.00025 → 全壊
     assert ratio_from_parts(ruleset, "wooden", {"roof": 1, "exterior_wall": "0.46666"}, survey="first") == D("49.9995")
-    assert classify_parts(ruleset, "wooden", {"roof": 1, "exterior_wall": "0.46666"}, survey="first").damage_class == LARGE
+    assert (
+        classify_parts(ruleset, "wooden", {"roof": 1, "exterior_wall": "0.46666"}, survey="first").damage_class == LARGE
+    )
     total = classify_parts(ruleset, "wooden", {"roof": 1, "exterior_wall": "0.46667"}, survey="first")
     assert (total.damage_class, total.basis, total.rule_version, total.verified) == (TOTAL, "parts", "ratio-2021", True)
     # the 2nd-survey weights carry an unverified weight (設備), so the judgement says so
@@ -494,14 +704,18 @@ def test_copy_of_the_packaged_files_loads(tmp_path):
         ("ratio-2021.toml", 'ratio_min = "40"', 'ratio_min = "55"', "順に"),
         ("ratio-2021.toml", 'ratio_min = "50"', "ratio_min = 50.0", "文字列"),
         ("ratio-2021.toml", 'ratio_min = "0"', 'ratio_min = "1"', '"0"'),
-        ("ratio-2021.toml", '{ code = "ceiling", label = "天井", weight = "5" }',
-         '{ code = "ceiling", label = "天井", weight = "6" }', "101"),
+        (
+            "ratio-2021.toml",
+            '{ code = "ceiling", label = "天井", weight = "5" }',
+            '{ code = "ceiling", label = "天井", weight = "6" }',
+            "101",
+        ),
         ("ratio-2021.toml", 'id = "ratio-2021"', 'id = "ratio-2022"', "ファイル名"),
         ("ratio-2021.toml", "valid_from = 2021-03-01", "valid_from = 2021-02-01", "重なって"),
         ("ratio-2020.toml", "valid_from = 2020-03-01", 'valid_from = "2020-03-01"', "日付"),
         ("ratio-2021.toml", "verified = false\nunverified", "verified = true\nunverified", "unverified"),
         ("flood-2018.toml", 'below_floor = "partial"', 'below_floor = "quasi_half"', "quasi_half"),
-        ("flood-2018.toml", '[flood.external_force]', '[flood.some_force]', "external_force"),
+        ("flood-2018.toml", "[flood.external_force]", "[flood.some_force]", "external_force"),
         ("flood-2018.toml", 'kind = "flood"', 'kind = "money"', "kind"),
     ],
 )
@@ -513,8 +727,12 @@ def test_bad_data_files_are_refused(tmp_path, name, old, new, message):
 
 
 def test_verified_true_with_unverified_bands_is_refused(tmp_path):
-    _copy_with(tmp_path, "flood-2021-unverified.toml", "verified = false\nunverified = [",
-               "verified = true\nunverified = [] \nx = [")
+    _copy_with(
+        tmp_path,
+        "flood-2021-unverified.toml",
+        "verified = false\nunverified = [",
+        "verified = true\nunverified = [] \nx = [",
+    )
     with pytest.raises(DomainError, match="未検証"):
         load_rulesets(tmp_path)
 
@@ -532,7 +750,7 @@ def cli():
     return invoke
 
 
-def _error_line(result) -> str:  # noqa: ANN001
+def _error_line(result) -> str:
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
@@ -576,21 +794,49 @@ def test_cli_show(cli):
         (["--ratio", "35", "--on", "2021-02-28"], "half 半壊", "ratio-2020", "35%"),
         (["--ratio", "35", "--rules", "ratio-2021"], "medium_scale_half 中規模半壊", "ratio-2021", "35%"),
         (["--ratio", "15", "--on", "2019-10-12"], "partial 一部損壊（半壊に至らない）", "ratio-2004", "15%"),
-        (["--floor-ratio", "69.99%", "--on", "2026-01-01"], "large_scale_half 大規模半壊", "ratio-2021",
-         "床面積の損壊割合 69.99%"),
-        (["--ratio", "45", "--floor-ratio", "70", "--on", "2026-01-01"], "total_collapse 全壊", "ratio-2021",
-         "床面積の損壊割合 70%"),
-        (["--part", "roof=1", "--part", "exterior_wall=0.46666", "--survey", "first", "--on", "2026-01-01"],
-         "large_scale_half 大規模半壊", "ratio-2021", "49.9995%"),
-        (["--flood-depth", "1.8", "--on", "2023-06-01"], "large_scale_half 大規模半壊", "flood-2022-naisui",
-         "床上浸水 1.8 m（外力なし）"),
-        (["--flood-depth", "1.8", "--external-force", "--on", "2023-06-01"], "total_collapse 全壊",
-         "flood-2022-naisui", "床上浸水 1.8 m（外力あり）"),
+        (
+            ["--floor-ratio", "69.99%", "--on", "2026-01-01"],
+            "large_scale_half 大規模半壊",
+            "ratio-2021",
+            "床面積の損壊割合 69.99%",
+        ),
+        (
+            ["--ratio", "45", "--floor-ratio", "70", "--on", "2026-01-01"],
+            "total_collapse 全壊",
+            "ratio-2021",
+            "床面積の損壊割合 70%",
+        ),
+        (
+            ["--part", "roof=1", "--part", "exterior_wall=0.46666", "--survey", "first", "--on", "2026-01-01"],
+            "large_scale_half 大規模半壊",
+            "ratio-2021",
+            "49.9995%",
+        ),
+        (
+            ["--flood-depth", "1.8", "--on", "2023-06-01"],
+            "large_scale_half 大規模半壊",
+            "flood-2022-naisui",
+            "床上浸水 1.8 m（外力なし）",
+        ),
+        (
+            ["--flood-depth", "1.8", "--external-force", "--on", "2023-06-01"],
+            "total_collapse 全壊",
+            "flood-2022-naisui",
+            "床上浸水 1.8 m（外力あり）",
+        ),
         (["--flood-depth", "0.99", "--external-force", "--on", "2018-07-07"], "half 半壊", "flood-2018", "0.99 m"),
-        (["--flood-depth", "床下", "--on", "2023-06-01"], "partial 準半壊に至らない（一部損壊）", "flood-2022-naisui",
-         "床下浸水"),
-        (["--washed-away", "--external-force", "--rules", "flood-2021-unverified"], "total_collapse 全壊",
-         "flood-2021-unverified", "流失"),
+        (
+            ["--flood-depth", "床下", "--on", "2023-06-01"],
+            "partial 準半壊に至らない（一部損壊）",
+            "flood-2022-naisui",
+            "床下浸水",
+        ),
+        (
+            ["--washed-away", "--external-force", "--rules", "flood-2021-unverified"],
+            "total_collapse 全壊",
+            "flood-2021-unverified",
+            "流失",
+        ),
     ],
 )
 def test_cli_damage_class(cli, args, cls, version, basis):
@@ -613,7 +859,11 @@ def test_cli_damage_class_json(cli):
     result = cli("damage-class", "--ratio", "0.4999", "--rules", "ratio-2020", "--json")
     data = json.loads(result.output)
     assert (data["damage_class"], data["label"], data["rule_version"], data["chosen_by"]) == (
-        LARGE, "大規模半壊", "ratio-2020", "--rules")
+        LARGE,
+        "大規模半壊",
+        "ratio-2020",
+        "--rules",
+    )
     assert data["judgements"][0]["value"] == "49.99" and data["judgements"][0]["rule_version"] == "ratio-2020"
 
 

@@ -7,7 +7,10 @@ from datetime import date
 
 import pytest
 
+from core.addresses import address_key
 from core.codes import is_valid_mod11, is_valid_municipality_code
+from core.text import contains_gaiji, looks_like_kana
+from core.wareki import to_wareki
 from importers.synthetic_city import (
     CITY_NAME,
     FEMALE_NAMES,
@@ -17,14 +20,23 @@ from importers.synthetic_city import (
     CityData,
     generate_city,
 )
-from core.addresses import address_key
-from core.text import contains_gaiji, looks_like_kana
-from core.wareki import to_wareki
 
 RESIDENT_KEYS = {
-    "atena_no", "household_no", "name", "name_kana", "birth_date", "birth_date_raw",
-    "birth_date_unknown", "sex", "relationship", "is_householder", "address",
-    "address_code", "postal_code", "phone", "status",
+    "atena_no",
+    "household_no",
+    "name",
+    "name_kana",
+    "birth_date",
+    "birth_date_raw",
+    "birth_date_unknown",
+    "sex",
+    "relationship",
+    "is_householder",
+    "address",
+    "address_code",
+    "postal_code",
+    "phone",
+    "status",
 }
 ADDRESS_RE = re.compile(r"^見本市[^\d]+?(?:[一二三四五六七八九十]+丁目)?\d+番\d+号$")
 

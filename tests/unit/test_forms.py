@@ -30,7 +30,7 @@ class FakeSession:
 def db(monkeypatch) -> FakeSession:
     session = FakeSession()
 
-    def record(db, actor, action, target_type="", target_id="", detail=None, *, disaster_number=None):  # noqa: ANN001, ANN202
+    def record(db, actor, action, target_type="", target_id="", detail=None, *, disaster_number=None):
         db.calls.append(("record", actor, action, target_type, target_id, detail, disaster_number))
 
     monkeypatch.setattr(forms, "record", record)
@@ -43,7 +43,9 @@ CTX = SimpleNamespace(actor="actor")
 def test_a_change_is_recorded_committed_and_redirected(db):
     result = SimpleNamespace(id=7, number="2026-01")
     response = save(
-        db, CTX, lambda: result,
+        db,
+        CTX,
+        lambda: result,
         audit=lambda r: Audit("thing.create", "thing", r.id, {"n": r.number}, disaster_number="2026-01"),
         redirect=lambda r: f"/things/{r.id}",
         form=lambda error: pytest.fail("no error, no form"),
@@ -56,12 +58,14 @@ def test_a_change_is_recorded_committed_and_redirected(db):
 def test_a_refused_change_rolls_back_refreshes_and_shows_the_form_again(db):
     saved = object()
 
-    def change():  # noqa: ANN202
+    def change():
         raise StaleEdit("他の利用者が先に更新しました")
 
     shown: list[DomainError] = []
     response = save(
-        db, CTX, change,
+        db,
+        CTX,
+        change,
         audit=lambda r: pytest.fail("nothing to record"),
         redirect="/never",
         form=lambda error: shown.append(error) or Template("form.html", status_code=error.status_code),
@@ -73,7 +77,7 @@ def test_a_refused_change_rolls_back_refreshes_and_shows_the_form_again(db):
 
 
 def test_without_a_form_the_error_goes_on_to_the_error_page(db):
-    def change():  # noqa: ANN202
+    def change():
         raise DomainError("入力に誤りがあります", field="name")
 
     with pytest.raises(DomainError):

@@ -44,7 +44,9 @@ def test_same_place(text):
 _towns = st.sampled_from(["桜町", "緑ヶ丘", "中央", "日之出町", "港町", "若葉台"])
 
 
-@given(_towns, st.integers(1, 99), st.integers(1, 99), st.integers(1, 99), st.sampled_from(["", "見本市", "架空県見本市"]))
+@given(
+    _towns, st.integers(1, 99), st.integers(1, 99), st.integers(1, 99), st.sampled_from(["", "見本市", "架空県見本市"])
+)
 def test_equivalent_writings(town, chome, block, lot, prefix):
     writings = [
         f"{town}{chome}-{block}-{lot}",
@@ -57,7 +59,12 @@ def test_equivalent_writings(town, chome, block, lot, prefix):
     for text in writings:
         parts = normalize_address(prefix + text)
         assert (parts.town, parts.chome, parts.block, parts.lot, parts.rest) == (
-            expected.town, expected.chome, expected.block, expected.lot, ""), text
+            expected.town,
+            expected.chome,
+            expected.block,
+            expected.lot,
+            "",
+        ), text
         assert parts.match_key("block") == f"{town_key(town)}|{chome}|{block}"
 
 
@@ -88,7 +95,9 @@ def test_towns_without_chome_and_levels():
 
 def test_registry_towns_match_resident_addresses():
     # 位置参照情報 writes 大字・町丁目名 with the 丁目 in kanji and the 街区 apart
-    assert normalize_address("桜町二丁目" + "3番").match_key("block") == normalize_address("見本市桜町2-3-4").match_key("block")
+    assert normalize_address("桜町二丁目" + "3番").match_key("block") == normalize_address("見本市桜町2-3-4").match_key(
+        "block"
+    )
     assert normalize_address("北一条西二丁目").match_key("town") == normalize_address("北1条西2丁目").match_key("town")
     assert normalize_address("緑ケ丘一丁目").match_key("town") == normalize_address("緑ヶ丘1-5-2").match_key("town")
     assert normalize_address("日ノ出町").match_key("town") == normalize_address("日之出町12番3号").match_key("town")

@@ -4,10 +4,10 @@ has its fast path in core.text itself: tests/unit/test_text.py checks it against
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importers.keys import fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
-from importers.pipeline import is_valid_my_number
 from core.codes import is_valid_mod11, mod11_check_digit, with_mod11
 from core.text import kana_key, name_key, to_fullwidth_kana
+from importers.keys import fast_fullwidth_kana, fast_kana_key, fast_name_key, mod11_ok
+from importers.pipeline import is_valid_my_number
 
 # characters that exercise the rules: kana (both widths, voiced marks), kanji numerals, units,
 # dashes, spaces, full-width forms, compatibility ideographs, PUA (外字)

@@ -49,7 +49,13 @@ def test_load_layout_from_a_file(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text(MINIMAL, encoding="utf-8")
     layout = load_layout(path)
-    assert (layout.kind, layout.format, layout.encoding, layout.header, layout.date_style) == ("land", "csv", "utf-8", True, "iso")
+    assert (layout.kind, layout.format, layout.encoding, layout.header, layout.date_style) == (
+        "land",
+        "csv",
+        "utf-8",
+        True,
+        "iso",
+    )
     assert layout.fields == ("lot_no", "location")
     with pytest.raises(FileNotFoundError):
         load_layout(tmp_path / "missing.toml")
@@ -68,13 +74,19 @@ def test_encoding_aliases_are_cp932():
         (('kind = "land"', 'kind = "houses"'), "kind = 'houses' is unknown"),
         (('format = "csv"', 'format = "xlsx"'), "format = 'xlsx'"),
         (('encoding = "utf-8"', 'encoding = "euc-jp"'), "encoding = 'euc-jp'"),
-        (('lot_no = "地番"', 'lot_no = "地番"\nowner = "所有者"'), "[columns] 'owner' is not a canonical field of land"),
+        (
+            ('lot_no = "地番"', 'lot_no = "地番"\nowner = "所有者"'),
+            "[columns] 'owner' is not a canonical field of land",
+        ),
         (('lot_no = "地番"\n', ""), "missing mandatory column(s) in [columns]: lot_no (地番)"),
         (('name = "t"', 'name = "t"\nlevel = "block"'), "level is only for kind = 'addresses'"),
         (('name = "t"', 'name = "t"\ndate_style = "julian"'), "date_style = 'julian'"),
         (('name = "t"', 'name = "t"\nspeed = 3'), "unknown key(s) in [layout]: speed"),
-        (('[columns]', '[codes.land_category]\n"1" = "宅地"\n[columns]'), "[codes.land_category]: the field has no column"),
-        (('[columns]', '[colums]\nx = 1\n[columns]'), "unknown table(s) colums"),
+        (
+            ("[columns]", '[codes.land_category]\n"1" = "宅地"\n[columns]'),
+            "[codes.land_category]: the field has no column",
+        ),
+        (("[columns]", "[colums]\nx = 1\n[columns]"), "unknown table(s) colums"),
         (('lot_no = "地番"', "lot_no = 1.5"), "[columns] lot_no must be a column name or an index"),
     ],
 )
@@ -138,7 +150,9 @@ def test_names_need_a_header():
 def test_column_not_in_header_fails_before_any_row():
     layout = parse_layout(MINIMAL)
     data = "地番,住所\n1,桜町\n".encode()
-    with pytest.raises(LayoutError, match=re.escape("column '所在' (location) is not in the header; the header has: 地番, 住所")):
+    with pytest.raises(
+        LayoutError, match=re.escape("column '所在' (location) is not in the header; the header has: 地番, 住所")
+    ):
         read_rows(io.BytesIO(data), layout)  # raised by the call itself, not by the first next()
 
 

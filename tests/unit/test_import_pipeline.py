@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.codes import with_mod11
 from importers.layout import load_preset, parse_layout
 from importers.pipeline import ISSUE_REASONS, Issue, Row, read_rows
-from core.codes import with_mod11
 
 A1, A2, A3 = with_mod11("100000001"), with_mod11("100000002"), with_mod11("100000003")
 H1 = with_mod11("2000001")
@@ -51,8 +51,13 @@ HEADER = ["宛名番号", "世帯番号", "氏名", "生年月日", "性別", "�
 
 def residents(rows: list[list[str]], encoding: str = "cp932", more: str = "", gaiji_map=None) -> list[Row]:
     layout = parse_layout(RESIDENTS.format(encoding=encoding, more=more))
-    return list(read_rows(io.BytesIO(csv_bytes([HEADER, *rows], "cp932" if encoding == "auto" else encoding)),
-                          layout, gaiji_map=gaiji_map))
+    return list(
+        read_rows(
+            io.BytesIO(csv_bytes([HEADER, *rows], "cp932" if encoding == "auto" else encoding)),
+            layout,
+            gaiji_map=gaiji_map,
+        )
+    )
 
 
 def codes(row: Row) -> list[tuple[str, str, str]]:
@@ -68,7 +73,9 @@ def test_a_good_row():
     v = row.values
     assert v["atena_no"] == A1 and v["household_no"] == H1
     assert v["name"] == v["name_raw"] == "山田　太郎" and v["name_key"] == "山田太郎"
-    assert v["birth_date"] == date(1989, 2, 3) and v["birth_date_raw"] == "04010203" and v["birth_date_unknown"] is False
+    assert (
+        v["birth_date"] == date(1989, 2, 3) and v["birth_date_raw"] == "04010203" and v["birth_date_unknown"] is False
+    )
     assert v["sex"] == "male" and v["is_householder"] is True  # derived from 続柄
     assert v["address_key"] == "見本市桜町2-3-4"
     assert v["has_gaiji"] is False and v["extra"] == {}
@@ -106,11 +113,13 @@ def test_check_digit_severity_is_configurable():
 
 
 def test_register_dates_are_kept_not_rejected():
-    rows = residents([
-        [A1, H1, "甲", "年月日不詳", "1", "世帯主", "桜町1-1-1"],
-        [A2, H1, "乙", "04010229", "2", "妻", "桜町1-1-1"],  # 平成元年2月29日: 1989 is not a leap year
-        [A3, H1, "丙", "明治45年7月30日", "2", "母", "桜町1-1-1"],
-    ])
+    rows = residents(
+        [
+            [A1, H1, "甲", "年月日不詳", "1", "世帯主", "桜町1-1-1"],
+            [A2, H1, "乙", "04010229", "2", "妻", "桜町1-1-1"],  # 平成元年2月29日: 1989 is not a leap year
+            [A3, H1, "丙", "明治45年7月30日", "2", "母", "桜町1-1-1"],
+        ]
+    )
     for row in rows:
         assert row.ok and row.issues == []
         assert row.values["birth_date"] is None and row.values["birth_date_unknown"] is True
@@ -128,8 +137,10 @@ def test_duplicate_keys_residents():
 
 def test_gaiji_mapped_and_unmapped():
     name = "\ue001田　太郎"  # CP932 F0 41: a user-defined character (外字)
-    data_rows = [[A1, H1, name, "04010203", "1", "世帯主", "桜町1-1-1"],
-                 [A2, H1, "\ue002子", "04010203", "2", "妻", "桜町1-1-1"]]
+    data_rows = [
+        [A1, H1, name, "04010203", "1", "世帯主", "桜町1-1-1"],
+        [A2, H1, "\ue002子", "04010203", "2", "妻", "桜町1-1-1"],
+    ]
     assert "\ue001".encode("cp932") == b"\xf0\x41"
     mapped, unmapped = residents(data_rows, gaiji_map={"\ue001": "髙"})
     assert mapped.ok and mapped.issues == []
@@ -144,7 +155,9 @@ def test_gaiji_mapped_and_unmapped():
 def test_undecodable_bytes_are_reported_and_replaced():
     layout = parse_layout(RESIDENTS.format(encoding="cp932", more=""))
     good = csv_bytes([HEADER, GOOD])
-    broken = csv_bytes([[A2, H1, "山田"]])[:-2] + b"\x81\xff" + csv_bytes([["", "04010203", "1", "子", "桜町1-1-1"]])[1:]
+    broken = (
+        csv_bytes([[A2, H1, "山田"]])[:-2] + b"\x81\xff" + csv_bytes([["", "04010203", "1", "子", "桜町1-1-1"]])[1:]
+    )
     rows = list(read_rows(io.BytesIO(good + broken + csv_bytes([[A3, *GOOD[1:]]])), layout))
     assert [r.ok for r in rows] == [True, False, True]
     issue = next(i for i in rows[1].issues if i.code == "undecodable")
@@ -155,7 +168,9 @@ def test_undecodable_bytes_are_reported_and_replaced():
 
 def test_column_count_and_extra_columns():
     layout = parse_layout(RESIDENTS.format(encoding="utf-8", more=""))
-    data = csv_bytes([HEADER + ["電話番号"], GOOD + ["099-000-0000"], GOOD[:3], [A3, *GOOD[1:], "x", "surplus"]], "utf-8")
+    data = csv_bytes(
+        [HEADER + ["電話番号"], GOOD + ["099-000-0000"], GOOD[:3], [A3, *GOOD[1:], "x", "surplus"]], "utf-8"
+    )
     full, short, long = read_rows(io.BytesIO(data), layout)
     assert full.values["extra"] == {"電話番号": "099-000-0000"}
     assert not short.ok and ("column_count", "", "error") in codes(short)
@@ -192,10 +207,46 @@ status = "状態"
 "8" = "deceased"
 """
     layout = parse_layout(mapping)
-    header = ["状態", "個人コード", "カナ氏名", "漢字氏名", "生年月日（和暦）", "性別区分", "世帯コード", "続柄名", "現住所", "住定日", "備考"]
+    header = [
+        "状態",
+        "個人コード",
+        "カナ氏名",
+        "漢字氏名",
+        "生年月日（和暦）",
+        "性別区分",
+        "世帯コード",
+        "続柄名",
+        "現住所",
+        "住定日",
+        "備考",
+    ]
     rows = [
-        ["0", A1, "ﾀｶﾀﾞ ﾊﾅｺ", "\ue010田　花子", "3500101", "F", H1, "世帯主", "架空県見本市緑ヶ丘一丁目5番地の2", "4100401", "①"],
-        ["8", A2, "タカダ イチロウ", "髙田　一郎", "2150101", "M", H1, "夫", "架空県見本市緑ヶ丘一丁目5番地の2", "H100401", ""],
+        [
+            "0",
+            A1,
+            "ﾀｶﾀﾞ ﾊﾅｺ",
+            "\ue010田　花子",
+            "3500101",
+            "F",
+            H1,
+            "世帯主",
+            "架空県見本市緑ヶ丘一丁目5番地の2",
+            "4100401",
+            "①",
+        ],
+        [
+            "8",
+            A2,
+            "タカダ イチロウ",
+            "髙田　一郎",
+            "2150101",
+            "M",
+            H1,
+            "夫",
+            "架空県見本市緑ヶ丘一丁目5番地の2",
+            "H100401",
+            "",
+        ],
     ]
     data = csv_bytes([header, *rows], "cp932")
     first, second = read_rows(io.BytesIO(data), layout, gaiji_map={"\ue010": "髙"})
@@ -256,14 +307,24 @@ def test_fixed_width_without_separators_and_split_characters():
     assert record[29:31] == b"\x82\x81" and len(record) == 40  # ａ straddles bytes 29 (location) and 30 (area)
     (row,) = read_rows(io.BytesIO(record), layout)
     assert not row.ok
-    assert [(c, f) for c, f, _s in codes(row) if c == "undecodable"] == [("undecodable", "location"), ("undecodable", "area")]
+    assert [(c, f) for c, f, _s in codes(row) if c == "undecodable"] == [
+        ("undecodable", "location"),
+        ("undecodable", "area"),
+    ]
 
 
 def test_preset_fixed_residents_record_length():
     layout = load_preset("chukan-residents-fixed")
     record = bytearray(b" " * 340)
-    for field, text in (("atena_no", A1), ("household_no", H1), ("name", "山田　太郎"), ("birth_date", "04010203"),
-                        ("sex", "1"), ("address", "見本市桜町二丁目3番4号"), ("name_kana", "ﾔﾏﾀﾞ ﾀﾛｳ")):
+    for field, text in (
+        ("atena_no", A1),
+        ("household_no", H1),
+        ("name", "山田　太郎"),
+        ("birth_date", "04010203"),
+        ("sex", "1"),
+        ("address", "見本市桜町二丁目3番4号"),
+        ("name_kana", "ﾔﾏﾀﾞ ﾀﾛｳ"),
+    ):
         column = layout.columns[field]
         data = text.encode("cp932")
         record[column.start : column.start + len(data)] = data
@@ -277,14 +338,57 @@ def test_preset_fixed_residents_record_length():
 
 def test_dwellings_land_tax_issues():
     dwellings = load_preset("chukan-dwellings")
-    header = ["家屋番号", "家屋所在地", "地番", "建物名称", "納税義務者宛名番号", "共有者宛名番号", "種類", "構造", "階数", "床面積",
-              "建築年月日", "経度", "緯度"]
-    data = csv_bytes([
-        header,
-        ["10-1", "見本市港町5番3号", "10", "", A1, f"{A2};{A3}", "専用住宅", "木造", "2", "98.5", "1985", "139.5", "35.5"],
-        ["10-2", "見本市港町5番3号", "10", "", bad_check(A1), "", "", "", "二", "1,234.5", "19850230", "200", "35.5"],
-        ["10-1", "見本市港町5番4号", "10", "", "", "", "", "", "", "", "", "", ""],
-    ])
+    header = [
+        "家屋番号",
+        "家屋所在地",
+        "地番",
+        "建物名称",
+        "納税義務者宛名番号",
+        "共有者宛名番号",
+        "種類",
+        "構造",
+        "階数",
+        "床面積",
+        "建築年月日",
+        "経度",
+        "緯度",
+    ]
+    data = csv_bytes(
+        [
+            header,
+            [
+                "10-1",
+                "見本市港町5番3号",
+                "10",
+                "",
+                A1,
+                f"{A2};{A3}",
+                "専用住宅",
+                "木造",
+                "2",
+                "98.5",
+                "1985",
+                "139.5",
+                "35.5",
+            ],
+            [
+                "10-2",
+                "見本市港町5番3号",
+                "10",
+                "",
+                bad_check(A1),
+                "",
+                "",
+                "",
+                "二",
+                "1,234.5",
+                "19850230",
+                "200",
+                "35.5",
+            ],
+            ["10-1", "見本市港町5番4号", "10", "", "", "", "", "", "", "", "", "", ""],
+        ]
+    )
     first, second, third = read_rows(io.BytesIO(data), dwellings)
     assert first.ok and first.values["co_owner_atena_nos"] == [A2, A3]
     assert first.values["built_on"] == date(1985, 1, 1) and first.values["built_on_unknown"] is True  # year only
@@ -299,23 +403,42 @@ def test_dwellings_land_tax_issues():
     assert codes(third) == [("duplicate_key", "house_no", "error")]
 
     land = load_preset("chukan-land")
-    data = csv_bytes([["地番", "土地所在地", "所有者宛名番号", "地目", "地積"], ["5", "港町5番地", A1, "宅地", "△10"],
-                      ["5", "港町5番地", A1, "宅地", "abc"]])
+    data = csv_bytes(
+        [
+            ["地番", "土地所在地", "所有者宛名番号", "地目", "地積"],
+            ["5", "港町5番地", A1, "宅地", "△10"],
+            ["5", "港町5番地", A1, "宅地", "abc"],
+        ]
+    )
     first, second = read_rows(io.BytesIO(data), land)
     assert first.ok and first.values["area"] == -10.0
     assert codes(second) == [("bad_number", "area", "error"), ("duplicate_key", "lot_no", "error")]
 
     tax = load_preset("chukan-tax")
-    data = csv_bytes([["宛名番号", "世帯番号", "課税年度", "総所得金額等", "課税区分"],
-                      [A1, H1, "2026", "3,500,000", "1"], [A1, H1, "令和8年度", "0", "2"], [A1, H1, "R7", "0", "3"]])
+    data = csv_bytes(
+        [
+            ["宛名番号", "世帯番号", "課税年度", "総所得金額等", "課税区分"],
+            [A1, H1, "2026", "3,500,000", "1"],
+            [A1, H1, "令和8年度", "0", "2"],
+            [A1, H1, "R7", "0", "3"],
+        ]
+    )
     first, second, third = read_rows(io.BytesIO(data), tax)
-    assert first.ok and (first.values["fiscal_year"], first.values["total_income"], first.values["taxable"]) == (2026, 3_500_000, True)
+    assert first.ok and (first.values["fiscal_year"], first.values["total_income"], first.values["taxable"]) == (
+        2026,
+        3_500_000,
+        True,
+    )
     assert codes(second) == [("duplicate_key", "atena_no/fiscal_year", "error")]
     assert third.values["fiscal_year"] == 2025 and codes(third) == [("bad_code", "taxable", "error")]
 
 
 def test_my_number_never_echoed():
-    layout = parse_layout(RESIDENTS.format(encoding="utf-8", more="").replace('address = "住所"', 'address = "住所"\nmy_number = "個人番号"'))
+    layout = parse_layout(
+        RESIDENTS.format(encoding="utf-8", more="").replace(
+            'address = "住所"', 'address = "住所"\nmy_number = "個人番号"'
+        )
+    )
     data = csv_bytes([HEADER + ["個人番号"], GOOD + ["123456789012"]], "utf-8")
     (row,) = read_rows(io.BytesIO(data), layout)
     assert row.ok and row.values["my_number"] is None
@@ -325,12 +448,30 @@ def test_my_number_never_echoed():
 
 def test_address_registry_rows():
     gaiku = load_preset("isj-gaiku")
-    header = ["都道府県名", "市区町村名", "大字・町丁目名", "小字・通称名", "街区符号・地番", "座標系番号", "X座標", "Y座標", "緯度", "経度",
-              "住居表示フラグ", "代表フラグ", "更新前履歴フラグ", "更新後履歴フラグ"]
-    data = csv_bytes([header,
-                      ["架空県", "見本市", "桜町二丁目", "", "3", "9", "0", "0", "35.5", "139.5", "1", "1", "0", "0"],
-                      ["架空県", "見本市", "桜町二丁目", "", "3", "9", "0", "0", "35.6", "139.6", "1", "0", "3", "0"],
-                      ["架空県", "見本市", "港町", "", "5", "9", "0", "0", "35.4", "139.4", "0", "1", "1", "0"]])
+    header = [
+        "都道府県名",
+        "市区町村名",
+        "大字・町丁目名",
+        "小字・通称名",
+        "街区符号・地番",
+        "座標系番号",
+        "X座標",
+        "Y座標",
+        "緯度",
+        "経度",
+        "住居表示フラグ",
+        "代表フラグ",
+        "更新前履歴フラグ",
+        "更新後履歴フラグ",
+    ]
+    data = csv_bytes(
+        [
+            header,
+            ["架空県", "見本市", "桜町二丁目", "", "3", "9", "0", "0", "35.5", "139.5", "1", "1", "0", "0"],
+            ["架空県", "見本市", "桜町二丁目", "", "3", "9", "0", "0", "35.6", "139.6", "1", "0", "3", "0"],
+            ["架空県", "見本市", "港町", "", "5", "9", "0", "0", "35.4", "139.4", "0", "1", "1", "0"],
+        ]
+    )
     reader = read_rows(io.BytesIO(data), gaiku)
     rows = list(reader)
     assert reader.skipped == 1 and [r.line_no for r in rows] == [2, 4]
@@ -342,6 +483,7 @@ def test_address_registry_rows():
 
 
 # ---------------------------------------------------------------------------------------- decoding
+
 
 def _round_trips(c: str) -> bool:
     try:
@@ -450,15 +592,33 @@ built_on = 3
 
 
 def test_postal_codes_and_registry_rows_without_a_key():
-    layout = parse_layout(RESIDENTS.format(encoding="utf-8", more="").replace('address = "住所"', 'address = "住所"\npostal_code = "〒"'))
-    data = csv_bytes([HEADER + ["〒"], GOOD + ["9990001"], [A2, *GOOD[1:], "〒999－0002"], [A3, *GOOD[1:], "99-1"]], "utf-8")
+    layout = parse_layout(
+        RESIDENTS.format(encoding="utf-8", more="").replace('address = "住所"', 'address = "住所"\npostal_code = "〒"')
+    )
+    data = csv_bytes(
+        [HEADER + ["〒"], GOOD + ["9990001"], [A2, *GOOD[1:], "〒999－0002"], [A3, *GOOD[1:], "99-1"]], "utf-8"
+    )
     first, second, third = read_rows(io.BytesIO(data), layout)
     assert (first.values["postal_code"], second.values["postal_code"]) == ("999-0001", "999-0002")
-    assert third.ok and third.values["postal_code"] == "99-1" and codes(third) == [("bad_postal_code", "postal_code", "warning")]
+    assert (
+        third.ok
+        and third.values["postal_code"] == "99-1"
+        and codes(third) == [("bad_postal_code", "postal_code", "warning")]
+    )
 
     gaiku = load_preset("isj-gaiku")
-    header = ["都道府県名", "市区町村名", "大字・町丁目名", "小字・通称名", "街区符号・地番", "緯度", "経度", "住居表示フラグ", "代表フラグ",
-              "更新前履歴フラグ"]
+    header = [
+        "都道府県名",
+        "市区町村名",
+        "大字・町丁目名",
+        "小字・通称名",
+        "街区符号・地番",
+        "緯度",
+        "経度",
+        "住居表示フラグ",
+        "代表フラグ",
+        "更新前履歴フラグ",
+    ]
     data = csv_bytes([header, ["架空県", "見本市", "桜町二丁目", "", "", "35.5", "139.5", "1", "1", "0"]])
     (row,) = read_rows(io.BytesIO(data), gaiku)
     assert not row.ok and codes(row) == [("missing", "block", "error")] and row.values["match_key"] == ""

@@ -41,7 +41,7 @@ def started(monkeypatch) -> list:
     processes = []
     real_popen = import_reader.subprocess.Popen
 
-    def popen(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def popen(*args, **kwargs):
         processes.append(real_popen(*args, **kwargs))
         return processes[-1]
 
@@ -49,7 +49,7 @@ def started(monkeypatch) -> list:
     return processes
 
 
-def collect(messages) -> tuple[list[tuple], list, ReadDone]:  # noqa: ANN001
+def collect(messages) -> tuple[list[tuple], list, ReadDone]:
     records, issues, done = [], [], None
     for message in messages:
         if isinstance(message, RowsBatch):
@@ -62,8 +62,10 @@ def collect(messages) -> tuple[list[tuple], list, ReadDone]:  # noqa: ANN001
     return records, issues, done
 
 
-def read(path: Path, mode: str, on_error: str = "skip", layout=None):  # noqa: ANN001
-    return collect(read_batches(path, layout or load_preset("chukan-residents"), {}, "residents", "992011", on_error, mode))
+def read(path: Path, mode: str, on_error: str = "skip", layout=None):
+    return collect(
+        read_batches(path, layout or load_preset("chukan-residents"), {}, "residents", "992011", on_error, mode)
+    )
 
 
 def test_a_second_process_reads_exactly_what_this_process_reads(residents_file):
@@ -118,8 +120,16 @@ def test_records_are_the_columns_as_written_then_the_row_hash(residents_file):
 
 @pytest.mark.parametrize("kind", sorted(SHAPES))
 def test_each_kind_builds_its_columns_in_record_order(kind):
-    sample = {"atena_no": "1", "house_no": "1", "lot_no": "1", "fiscal_year": 2026, "level": "block", "lat": 1.0,
-              "lon": 2.0, "match_key": "k"}
+    sample = {
+        "atena_no": "1",
+        "house_no": "1",
+        "lot_no": "1",
+        "fiscal_year": 2026,
+        "level": "block",
+        "lat": 1.0,
+        "lon": 2.0,
+        "match_key": "k",
+    }
     assert tuple(SHAPES[kind].to_columns(sample, "992011")) == SHAPES[kind].columns
 
 
@@ -170,7 +180,9 @@ def test_a_reader_that_dies_is_an_error_not_a_short_file(tmp_path, started, monk
 
 
 def test_the_reader_process_stops_when_the_importer_stops_reading(residents_file, started):
-    batches = read_batches(residents_file, load_preset("chukan-residents"), {}, "residents", "992011", "skip", "process")
+    batches = read_batches(
+        residents_file, load_preset("chukan-residents"), {}, "residents", "992011", "skip", "process"
+    )
     next(batches)
     batches.close()  # e.g. the database write failed
     assert started and all(process.poll() is not None for process in started)
@@ -191,8 +203,24 @@ def test_reader_mode_by_size_and_by_environment(residents_file, monkeypatch):
 def test_remembered_json_texts_are_the_texts_of_the_values():
     from ledgers.registry.import_reader import json_memo, json_text
 
-    values = [{"住民種別": "1"}, {"住民種別": "1"}, {"b": "1", "a": ""}, {"a": "", "b": "1"}, ["1", "2"], ("1", "2"),
-              {"n": [1, 2]}, {}, [], {"住民種別": "2"}, {"住民種別": "1"}, {"x": True}, {"x": 1}, {"x": 1.0}, [True], [1]]
+    values = [
+        {"住民種別": "1"},
+        {"住民種別": "1"},
+        {"b": "1", "a": ""},
+        {"a": "", "b": "1"},
+        ["1", "2"],
+        ("1", "2"),
+        {"n": [1, 2]},
+        {},
+        [],
+        {"住民種別": "2"},
+        {"住民種別": "1"},
+        {"x": True},
+        {"x": 1},
+        {"x": 1.0},
+        [True],
+        [1],
+    ]
     for limit in (0, 2, 100):
         text = json_memo(limit)
         assert [text(v) for v in values] == [json_text(v) for v in values], limit

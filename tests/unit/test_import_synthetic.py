@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 
 from core.addresses import normalize_address
+from core.text import contains_gaiji
 from importers.layout import load_preset
 from importers.pipeline import read_rows
 from importers.synthetic import (
@@ -17,7 +18,6 @@ from importers.synthetic import (
     write_tax,
 )
 from importers.synthetic_city import generate_city
-from core.text import contains_gaiji
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,9 @@ def test_residents_read_back(city, tmp_path, fixed, encoding):
     path = tmp_path / "residents"
     written = write_residents(path, city, fixed=fixed, encoding=encoding, n_invalid=6)
     assert written.rows == len(city.residents)
-    assert sorted(Counter(written.invalid.values()).values()) == [2, 2, 2] and set(written.invalid.values()) == set(INVALID_KINDS)
+    assert sorted(Counter(written.invalid.values()).values()) == [2, 2, 2] and set(written.invalid.values()) == set(
+        INVALID_KINDS
+    )
     layout = load_preset("chukan-residents-fixed" if fixed else "chukan-residents")
     if encoding:
         from dataclasses import replace
@@ -56,10 +58,18 @@ def test_residents_read_back(city, tmp_path, fixed, encoding):
         assert v["birth_date_unknown"] == person["birth_date_unknown"]
         if person["birth_date_unknown"] and not fixed:
             assert v["birth_date_raw"] == person["birth_date_raw"]
-        assert (v["sex"], v["relationship"], v["is_householder"]) == (person["sex"], person["relationship"], person["is_householder"])
+        assert (v["sex"], v["relationship"], v["is_householder"]) == (
+            person["sex"],
+            person["relationship"],
+            person["is_householder"],
+        )
         room = katagaki[person["household_no"]]
         assert v["address"] == (f"{person['address']}\u3000{room}" if room else person["address"])
-        assert (v["postal_code"], v["address_code"], v["status"]) == (person["postal_code"], person["address_code"], "resident")
+        assert (v["postal_code"], v["address_code"], v["status"]) == (
+            person["postal_code"],
+            person["address_code"],
+            "resident",
+        )
         assert v["phone"] == person["phone"]
         assert v["extra"] == {"住民種別": "1"}
         if contains_gaiji(person["name"]):

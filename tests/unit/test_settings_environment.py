@@ -86,12 +86,14 @@ def test_every_variable_named_in_the_code_is_in_ENVIRONMENT():
 def test_every_entry_of_ENVIRONMENT_is_read_by_settings():
     tree = ast.parse(SETTINGS.read_text(encoding="utf-8"))
     listing = next(
-        node for node in tree.body
+        node
+        for node in tree.body
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "ENVIRONMENT" for t in node.targets)
     )
     in_listing = {id(node) for node in ast.walk(listing)}
     literals = {
-        node.value for node in ast.walk(tree)
+        node.value
+        for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_listing
     }
     assert sorted(set(documented()) - literals) == []

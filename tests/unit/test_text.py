@@ -107,9 +107,7 @@ def test_to_fullwidth_kana_removes_all_halfwidth(s):
 # --- looks_like_kana / contains_gaiji ---------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "s", ["やまだ　たろう", "ヤマダ タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "ユーコ", "ﾊﾟｰｸ", "ゝゞヽヾ", "ヴ"]
-)
+@pytest.mark.parametrize("s", ["やまだ　たろう", "ヤマダ タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "ユーコ", "ﾊﾟｰｸ", "ゝゞヽヾ", "ヴ"])
 def test_looks_like_kana_true(s):
     assert looks_like_kana(s)
 
@@ -135,8 +133,19 @@ def test_contains_gaiji():
 
 @pytest.mark.parametrize(
     ("s", "n"),
-    [("一", 1), ("十", 10), ("十二", 12), ("二十", 20), ("二十三", 23), ("百", 100),
-     ("百五", 105), ("三百二十一", 321), ("千二百三十四", 1234), ("一〇五", 105), ("二〇", 20)],
+    [
+        ("一", 1),
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("二十三", 23),
+        ("百", 100),
+        ("百五", 105),
+        ("三百二十一", 321),
+        ("千二百三十四", 1234),
+        ("一〇五", 105),
+        ("二〇", 20),
+    ],
 )
 def test_kanji_to_int(s, n):
     assert kanji_to_int(s) == n
@@ -284,15 +293,23 @@ def test_address_key_equals_its_plain_steps(s):
     assert cached_address_key(s) == address_key(s)
 
 
-_town = st.text(alphabet="桜緑ヶケ丘中央港町山手本旭若葉台川端栄東浜西原北野南日出通りのノ之市見本ハイツ", min_size=1, max_size=6)
+_town = st.text(
+    alphabet="桜緑ヶケ丘中央港町山手本旭若葉台川端栄東浜西原北野南日出通りのノ之市見本ハイツ", min_size=1, max_size=6
+)
 _kanji_number = st.sampled_from(["一", "二", "三", "十", "十二", "二十三", "九十九", "〇"])
 _digits = st.integers(min_value=0, max_value=999).map(str)
 _rest = st.text(alphabet="ハイツコーポ桜101号室棟Ａ丁番の一二〇0-－ 　①ｶﾞ\uf9d1", max_size=10)
 
 
 @settings(max_examples=400)
-@given(_town, st.one_of(st.none(), _kanji_number, _digits), _digits, _digits, st.one_of(st.none(), _rest),
-       st.sampled_from(["", "見本市", "架空県見本市"]))
+@given(
+    _town,
+    st.one_of(st.none(), _kanji_number, _digits),
+    _digits,
+    _digits,
+    st.one_of(st.none(), _rest),
+    st.sampled_from(["", "見本市", "架空県見本市"]),
+)
 def test_address_key_shortcut_on_register_shapes(town, chome, block, lot, rest, prefix):
     # the shapes the one-pass shortcut takes (and some it must refuse, e.g. a 方書 starting with a digit)
     typed = f"{prefix}{town}{'' if chome is None else chome + '丁目'}{block}番{lot}号"

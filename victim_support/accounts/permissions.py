@@ -18,13 +18,31 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.surveyor.value: frozenset(READ | {"survey.write"}),
     Role.staff.value: frozenset(READ | {"household.write", "survey.write", "certificate.issue"}),
     Role.municipality_admin.value: frozenset(
-        READ | {"household.write", "survey.write", "disaster.manage", "user.manage", "audit.read", "registry.import",
-                "certificate.issue", "certificate.configure"}
+        READ
+        | {
+            "household.write",
+            "survey.write",
+            "disaster.manage",
+            "user.manage",
+            "audit.read",
+            "registry.import",
+            "certificate.issue",
+            "certificate.configure",
+        }
     ),
     Role.system_admin.value: frozenset(
         READ
-        | {"household.write", "survey.write", "disaster.manage", "user.manage", "audit.read", "municipality.manage",
-           "registry.import", "certificate.issue", "certificate.configure"}
+        | {
+            "household.write",
+            "survey.write",
+            "disaster.manage",
+            "user.manage",
+            "audit.read",
+            "municipality.manage",
+            "registry.import",
+            "certificate.issue",
+            "certificate.configure",
+        }
     ),
 }
 ADMIN_ROLES = frozenset({Role.system_admin.value, Role.municipality_admin.value})

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 from sqlalchemy import delete, or_, select
 from sqlmodel import Session
 
-from core.clock import today_jst, utcnow
 from core.accounts import ApiToken, Grant, LoginThrottle, Role, User, UserSession
+from core.clock import today_jst, utcnow
+from core.settings import Settings
+from core.tenancy import Municipality
 from victim_support.accounts.permissions import ADMIN_ROLES, PERMISSIONS
 from victim_support.accounts.security import (
     hash_password,
@@ -18,8 +20,6 @@ from victim_support.accounts.security import (
     token_digest,
     verify_password,
 )
-from core.settings import Settings
-from core.tenancy import Municipality
 
 
 class AccountError(ValueError):
@@ -387,5 +387,3 @@ def user_for_token(session: Session, raw: str) -> User | None:
 
 def find_user(session: Session, username: str) -> User | None:
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-
-

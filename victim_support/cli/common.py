@@ -15,10 +15,11 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from core.accounts import User
 from core.audit import Actor
 from core.errors import DomainError
 from core.settings import Settings
-from core.tenancy import TenancyError, get_by_code
+from core.tenancy import Municipality, TenancyError, get_by_code
 from victim_support.accounts.services import AccountError, find_user
 from victim_support.db import UnsupportedDatabase, make_engine
 
@@ -57,8 +58,10 @@ def database_problem(exc: BaseException) -> str:
     missing = re.search(r'database "([^"]+)" does not exist', text)
     if missing:
         name = missing.group(1)
-        return (f"データベース {name} がありません。先に作成してください（例: createdb {name}）。"
-                "作成後に victim-support db upgrade を実行します")
+        return (
+            f"データベース {name} がありません。先に作成してください（例: createdb {name}）。"
+            "作成後に victim-support db upgrade を実行します"
+        )
     if "Connection refused" in text or "could not connect" in text or "connection failed" in text:
         return f"データベースに接続できません（DATABASE_URL を確かめてください）: {first_line(exc)}"
     hint = ""
@@ -90,14 +93,14 @@ def actor(acting: str = "", disaster: str = "") -> Actor:
     return Actor(username=CLI_ACTOR_NAME, acting_municipality=acting, disaster_number=disaster)
 
 
-def municipality_of(session: Session, code: str):  # noqa: ANN202
+def municipality_of(session: Session, code: str) -> Municipality:
     municipality = get_by_code(session, code.strip())
     if municipality is None:
         raise CliError(f"地方公共団体コード {code} の団体は登録されていません")
     return municipality
 
 
-def user_of(session: Session, username: str):  # noqa: ANN202
+def user_of(session: Session, username: str) -> User:
     user = find_user(session, username.strip())
     if user is None:
         raise CliError(f"ユーザー {username} はありません")
@@ -136,5 +139,3 @@ def echo_table(headers: list[str], rows: list[list[Any]]) -> None:
     click.echo(line(["-" * w for w in widths]))
     for row in cells:
         click.echo(line(row))
-
-

@@ -1,7 +1,7 @@
 """``victim-support import``, ``layouts`` and ``gaiji``: load peacetime ledger files.
 
-    victim-support import {residents|dwellings|land|tax|addresses} FILE --municipality CODE
-        (--layout PRESET | --mapping FILE.toml) [--on-error abort|skip] [--dry-run]
+victim-support import {residents|dwellings|land|tax|addresses} FILE --municipality CODE
+    (--layout PRESET | --mapping FILE.toml) [--on-error abort|skip] [--dry-run]
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ REASON_LIMIT = 50  # report lines printed; the whole report stays in the databas
 def _layout(layout_name: str | None, mapping: Path | None):  # noqa: ANN202
     from importers.layout import LayoutError, load_layout, load_preset
 
-
     if bool(layout_name) == bool(mapping):
         raise CliError("--layout（プリセット名）か --mapping（TOML ファイル）のどちらか一方を指定してください")
     try:
@@ -38,14 +37,31 @@ def _layout(layout_name: str | None, mapping: Path | None):  # noqa: ANN202
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--municipality", "municipality_code", required=True, help="Municipality code (地方公共団体コード).")
 @click.option("--layout", "layout_name", default=None, help="A preset layout (see `victim-support layouts`).")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="A layout of your own: a TOML mapping file.")
-@click.option("--on-error", type=click.Choice(["abort", "skip"]), default="abort", show_default=True,
-              help="abort: write nothing if any row is invalid; skip: write the valid rows.")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A layout of your own: a TOML mapping file.",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(["abort", "skip"]),
+    default="abort",
+    show_default=True,
+    help="abort: write nothing if any row is invalid; skip: write the valid rows.",
+)
 @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def import_command(kind: str, file: Path, municipality_code: str, layout_name: str | None, mapping: Path | None,
-                   on_error: str, dry_run: bool, quiet: bool) -> None:
+def import_command(
+    kind: str,
+    file: Path,
+    municipality_code: str,
+    layout_name: str | None,
+    mapping: Path | None,
+    on_error: str,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
     """Import a ledger file (CSV or fixed-width, CP932 or UTF-8) as a diff against the register."""
     from ledgers.registry.imports import ImportFailed, ImportRefused, import_file
 
@@ -58,28 +74,52 @@ def import_command(kind: str, file: Path, municipality_code: str, layout_name: s
     with session_scope() as session:
         target = municipality_of(session, municipality_code)
         try:
-            outcome = import_file(session, target, kind, file, layout, on_error=on_error, dry_run=dry_run,
-                                  progress=progress)
+            outcome = import_file(
+                session, target, kind, file, layout, on_error=on_error, dry_run=dry_run, progress=progress
+            )
         except ImportFailed as exc:
             session.rollback()
-            record(session, actor(target.code), f"import.{kind}", "import_run", exc.run_id,
-                   {"file": file.name, "layout": layout.name, "status": "failed", "message": exc.message})
+            record(
+                session,
+                actor(target.code),
+                f"import.{kind}",
+                "import_run",
+                exc.run_id,
+                {"file": file.name, "layout": layout.name, "status": "failed", "message": exc.message},
+            )
             session.commit()
             raise CliError(f"取込 {exc.run_id} は失敗しました: {exc.message}") from None
         except ImportRefused as exc:
             raise CliError(str(exc)) from None
-        record(session, actor(target.code), f"import.{kind}", "import_run", outcome.run_id,
-               {"file": file.name, "layout": layout.name, "status": outcome.status, "counts": outcome.counts})
+        record(
+            session,
+            actor(target.code),
+            f"import.{kind}",
+            "import_run",
+            outcome.run_id,
+            {"file": file.name, "layout": layout.name, "status": outcome.status, "counts": outcome.counts},
+        )
         session.commit()
     for issue in outcome.issues[:REASON_LIMIT]:
-        click.echo(f"{file.name}:{issue.line_no}: {issue.severity}: {issue.field or '-'}: {issue.reason}"
-                   + (f" ({issue.value!s:.40})" if issue.value not in (None, "") else ""), err=True)
-    if len(outcome.issues) > REASON_LIMIT or outcome.counts.get("invalid", 0) + outcome.counts.get("warnings", 0) > REASON_LIMIT:
-        click.echo(f"... (the whole report: victim-support import report {outcome.run_id} --municipality {municipality_code})",
-                   err=True)
+        click.echo(
+            f"{file.name}:{issue.line_no}: {issue.severity}: {issue.field or '-'}: {issue.reason}"
+            + (f" ({issue.value!s:.40})" if issue.value not in (None, "") else ""),
+            err=True,
+        )
+    if (
+        len(outcome.issues) > REASON_LIMIT
+        or outcome.counts.get("invalid", 0) + outcome.counts.get("warnings", 0) > REASON_LIMIT
+    ):
+        click.echo(
+            f"... (the whole report: victim-support import report {outcome.run_id} --municipality {municipality_code})",
+            err=True,
+        )
     if outcome.unmatched_addresses:
-        click.echo(f"{len(outcome.unmatched_addresses)} address(es) not found in the address registry, e.g. "
-                   f"{outcome.unmatched_addresses[0]}", err=True)
+        click.echo(
+            f"{len(outcome.unmatched_addresses)} address(es) not found in the address registry, e.g. "
+            f"{outcome.unmatched_addresses[0]}",
+            err=True,
+        )
     summary = ", ".join(f"{k} {v}" for k, v in outcome.counts.items())
     click.echo(f"import run {outcome.run_id}: {outcome.status}: {summary}")
     if outcome.message:
@@ -143,8 +183,14 @@ def gaiji_load(file: Path, municipality_code: str) -> None:
 @click.option("--size", default=10_000, show_default=True, type=click.IntRange(min=1), help="Number of residents.")
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--gaiji", "with_gaiji", is_flag=True, help="Put user-defined characters (外字) into some names.")
-@click.option("--invalid", "n_invalid", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Spoil this many resident rows (bad check digit, bad date, missing name).")
+@click.option(
+    "--invalid",
+    "n_invalid",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Spoil this many resident rows (bad check digit, bad date, missing name).",
+)
 @click.option("--fixed", is_flag=True, help="Residents as fixed-width records instead of CSV.")
 def synth(directory: Path, size: int, seed: int, with_gaiji: bool, n_invalid: int, fixed: bool) -> None:
     """Write SYNTHETIC ledger files of an invented city in the preset layouts (for trials and tests)."""
@@ -154,13 +200,20 @@ def synth(directory: Path, size: int, seed: int, with_gaiji: bool, n_invalid: in
     directory.mkdir(parents=True, exist_ok=True)
     city = generate_city(size, seed=seed, with_gaiji=with_gaiji)
     written = {
-        "residents": synthetic.write_residents(directory / ("residents.dat" if fixed else "residents.csv"), city,
-                                               seed=seed, fixed=fixed, n_invalid=n_invalid),
+        "residents": synthetic.write_residents(
+            directory / ("residents.dat" if fixed else "residents.csv"),
+            city,
+            seed=seed,
+            fixed=fixed,
+            n_invalid=n_invalid,
+        ),
         "dwellings": synthetic.write_dwellings(directory / "dwellings.csv", city, seed=seed),
         "land": synthetic.write_land(directory / "land.csv", city, seed=seed),
         "tax": synthetic.write_tax(directory / "tax.csv", city, seed=seed),
     }
-    registry = synthetic.write_address_registry(directory / "isj-gaiku.csv", directory / "isj-oaza.csv", city, seed=seed)
+    registry = synthetic.write_address_registry(
+        directory / "isj-gaiku.csv", directory / "isj-oaza.csv", city, seed=seed
+    )
     for name, result in registry.items():
         written[f"addresses ({name})"] = result
     for kind, result in written.items():

@@ -15,7 +15,7 @@ import click
 from sqlalchemy import func, inspect, select
 from sqlmodel import Session, SQLModel
 
-from core.accounts import Role
+from core.accounts import Grant, Role, User
 from core.audit import record
 from core.settings import Settings
 from ledgers.disasters.models import DisasterKind
@@ -124,8 +124,14 @@ def municipality_add(code: str, name: str, prefecture: str) -> None:
 
     with session_scope() as session:
         created = add_municipality(session, code, name, prefecture)
-        record(session, actor(created.code), "municipality.add", "municipality", created.code,
-               {"name": created.name, "prefecture": created.prefecture})
+        record(
+            session,
+            actor(created.code),
+            "municipality.add",
+            "municipality",
+            created.code,
+            {"name": created.name, "prefecture": created.prefecture},
+        )
         session.commit()
         click.echo(f"added municipality {created.code} {created.name}")
 
@@ -165,8 +171,16 @@ def _read_password(password: str | None, password_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _grant(session: Session, target, role: str, municipality_code: str | None, disaster_number: str | None,
-           valid_from: date | None, valid_until: date | None, agreement: str):  # noqa: ANN001, ANN202
+def _grant(
+    session: Session,
+    target: User,
+    role: str,
+    municipality_code: str | None,
+    disaster_number: str | None,
+    valid_from: date | None,
+    valid_until: date | None,
+    agreement: str,
+) -> Grant:
     from ledgers.disasters.services import require_disaster
     from victim_support.accounts.services import add_grant
 
@@ -183,13 +197,31 @@ def _grant(session: Session, target, role: str, municipality_code: str | None, d
             raise CliError("--disaster は団体を限定した役割にだけ指定できます")
         disaster_id = require_disaster(session, grant_municipality.id, disaster_number).id
     grant = add_grant(
-        session, target, role, grant_municipality, disaster_id=disaster_id,
-        valid_from=valid_from, valid_until=valid_until, agreement=agreement,
+        session,
+        target,
+        role,
+        grant_municipality,
+        disaster_id=disaster_id,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        agreement=agreement,
     )
     code = grant_municipality.code if grant_municipality else ""
-    record(session, actor(code, disaster_number or ""), "grant.add", "user", target.username,
-           {"role": role, "municipality": code or None, "disaster": disaster_number,
-            "valid_from": valid_from, "valid_until": valid_until, "agreement": agreement})
+    record(
+        session,
+        actor(code, disaster_number or ""),
+        "grant.add",
+        "user",
+        target.username,
+        {
+            "role": role,
+            "municipality": code or None,
+            "disaster": disaster_number,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+            "agreement": agreement,
+        },
+    )
     return grant
 
 
@@ -200,15 +232,26 @@ def _grant(session: Session, target, role: str, municipality_code: str | None, d
 @click.option("--password", default=None, help="Password (prompted when neither this nor --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="Role to grant (repeatable).")
-@click.option("--grant-municipality", default=None,
-              help="Municipality the roles are granted in (default: the home municipality).")
+@click.option(
+    "--grant-municipality", default=None, help="Municipality the roles are granted in (default: the home municipality)."
+)
 @click.option("--disaster", "disaster_number", default=None, help="Limit the grants to one disaster (災害番号).")
 @click.option("--valid-from", type=DATE, default=None, help="Grants valid from (YYYY-MM-DD).")
 @click.option("--valid-until", type=DATE, default=None, help="Grants valid until (YYYY-MM-DD).")
 @click.option("--agreement", default="", help="Mutual-aid agreement the grants rest on (応援協定).")
-def user_add(username: str, home_code: str, display_name: str, password: str | None, password_stdin: bool,
-             roles: tuple[str, ...], grant_municipality: str | None, disaster_number: str | None,
-             valid_from: datetime | None, valid_until: datetime | None, agreement: str) -> None:
+def user_add(
+    username: str,
+    home_code: str,
+    display_name: str,
+    password: str | None,
+    password_stdin: bool,
+    roles: tuple[str, ...],
+    grant_municipality: str | None,
+    disaster_number: str | None,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    agreement: str,
+) -> None:
     """Create a user with a home municipality and role grants."""
     from victim_support.accounts.services import create_user
 
@@ -216,11 +259,25 @@ def user_add(username: str, home_code: str, display_name: str, password: str | N
     with session_scope() as session:
         home = municipality_of(session, home_code)
         created = create_user(session, username, secret, display_name, home)
-        record(session, actor(home.code), "user.create", "user", created.username,
-               {"home_municipality": home.code, "display_name": created.display_name})
+        record(
+            session,
+            actor(home.code),
+            "user.create",
+            "user",
+            created.username,
+            {"home_municipality": home.code, "display_name": created.display_name},
+        )
         for role in dict.fromkeys(roles):
-            _grant(session, created, role, grant_municipality or home.code, disaster_number,
-                   date_of(valid_from), date_of(valid_until), agreement)
+            _grant(
+                session,
+                created,
+                role,
+                grant_municipality or home.code,
+                disaster_number,
+                date_of(valid_from),
+                date_of(valid_until),
+                agreement,
+            )
         session.commit()
         click.echo(f"created user {created.username} ({home.code}; roles: {', '.join(dict.fromkeys(roles)) or 'none'})")
 
@@ -228,32 +285,55 @@ def user_add(username: str, home_code: str, display_name: str, password: str | N
 @user.command("grant")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="Role to grant.")
-@click.option("--municipality", "municipality_code", default=None,
-              help="Municipality of the grant (required except for system_admin).")
+@click.option(
+    "--municipality",
+    "municipality_code",
+    default=None,
+    help="Municipality of the grant (required except for system_admin).",
+)
 @click.option("--disaster", "disaster_number", default=None, help="Limit the grant to one disaster (災害番号).")
 @click.option("--valid-from", type=DATE, default=None, help="Valid from (YYYY-MM-DD).")
 @click.option("--valid-until", type=DATE, default=None, help="Valid until (YYYY-MM-DD).")
 @click.option("--agreement", default="", help="Mutual-aid agreement (応援協定).")
-def user_grant(username: str, role: str, municipality_code: str | None, disaster_number: str | None,
-               valid_from: datetime | None, valid_until: datetime | None, agreement: str) -> None:
+def user_grant(
+    username: str,
+    role: str,
+    municipality_code: str | None,
+    disaster_number: str | None,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    agreement: str,
+) -> None:
     """Grant a role to an existing user (e.g. mutual-aid staff from another municipality)."""
     with session_scope() as session:
         target = user_of(session, username)
-        _grant(session, target, role, municipality_code, disaster_number, date_of(valid_from), date_of(valid_until),
-               agreement)
+        _grant(
+            session,
+            target,
+            role,
+            municipality_code,
+            disaster_number,
+            date_of(valid_from),
+            date_of(valid_until),
+            agreement,
+        )
         session.commit()
         click.echo(f"granted {role} to {target.username}" + (f" in {municipality_code}" if municipality_code else ""))
 
 
 @user.command("list")
-@click.option("--municipality", "municipality_code", default=None,
-              help="Only users whose home is, or who hold a grant in, this municipality.")
+@click.option(
+    "--municipality",
+    "municipality_code",
+    default=None,
+    help="Only users whose home is, or who hold a grant in, this municipality.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def user_list(municipality_code: str | None, as_json: bool) -> None:
     """List users with their home municipality and active grants."""
     from core.accounts import Grant, User
-    from victim_support.accounts.services import active_grants, is_locked
     from core.tenancy import Municipality
+    from victim_support.accounts.services import active_grants, is_locked
 
     with session_scope() as session:
         from ledgers.disasters.models import Disaster
@@ -295,12 +375,15 @@ def user_list(municipality_code: str | None, as_json: bool) -> None:
         return
     rows = [
         [
-            u["username"], u["display_name"], u["home_municipality"] or "",
+            u["username"],
+            u["display_name"],
+            u["home_municipality"] or "",
             ", ".join(
                 f"{g['role']}@{g['municipality'] or '*'}" + (f"/{g['disaster']}" if g["disaster"] else "")
                 for g in u["grants"]
             ),
-            "yes" if u["totp_enabled"] else "no", "LOCKED" if u["locked"] else "",
+            "yes" if u["totp_enabled"] else "no",
+            "LOCKED" if u["locked"] else "",
         ]
         for u in out
     ]
@@ -348,8 +431,9 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--label", default="", help="What the token is for.")
-@click.option("--days", default=365, show_default=True, type=click.IntRange(min=0),
-              help="Days until it expires (0 = never).")
+@click.option(
+    "--days", default=365, show_default=True, type=click.IntRange(min=0), help="Days until it expires (0 = never)."
+)
 def token_create(username: str, label: str, days: int) -> None:
     """Create an API token for a user and print it (shown only once)."""
     from victim_support.accounts.services import create_api_token
@@ -357,8 +441,14 @@ def token_create(username: str, label: str, days: int) -> None:
     with session_scope() as session:
         owner = user_of(session, username)
         raw, row = create_api_token(session, owner, label=label, days=days or None)
-        record(session, actor(), "token.create", "user", owner.username,
-               {"prefix": row.prefix, "label": label, "expires_at": row.expires_at})
+        record(
+            session,
+            actor(),
+            "token.create",
+            "user",
+            owner.username,
+            {"prefix": row.prefix, "label": label, "expires_at": row.expires_at},
+        )
         session.commit()
     click.echo(raw)
     click.echo("(store it now: only its hash is kept)", err=True)
@@ -380,8 +470,15 @@ def disaster() -> None:
 @click.option("--number", default=None, help="災害番号 (default: YEAR-NN, the next free one).")
 @click.option("--relief-act", type=DATE, default=None, help="災害救助法 applied on (YYYY-MM-DD).")
 @click.option("--support-act", type=DATE, default=None, help="被災者生活再建支援法 applied on (YYYY-MM-DD).")
-def disaster_add(municipality_code: str, name: str, kind: str, occurred_on: datetime, number: str | None,
-                 relief_act: datetime | None, support_act: datetime | None) -> None:
+def disaster_add(
+    municipality_code: str,
+    name: str,
+    kind: str,
+    occurred_on: datetime,
+    number: str | None,
+    relief_act: datetime | None,
+    support_act: datetime | None,
+) -> None:
     """Register a disaster."""
     from ledgers.disasters.services import DisasterInput, add_disaster
 
@@ -398,8 +495,14 @@ def disaster_add(municipality_code: str, name: str, kind: str, occurred_on: date
             support_act_applied_on=date_of(support_act),
         )
         created = add_disaster(session, target.id, data)
-        record(session, actor(target.code, created.number), "disaster.add", "disaster", created.number,
-               {"name": created.name, "kind": created.kind, "occurred_on": created.occurred_on})
+        record(
+            session,
+            actor(target.code, created.number),
+            "disaster.add",
+            "disaster",
+            created.number,
+            {"name": created.name, "kind": created.kind, "occurred_on": created.occurred_on},
+        )
         session.commit()
         click.echo(f"added disaster {created.number} {created.name} ({target.code})")
 
@@ -442,9 +545,16 @@ def disaster_list(municipality_code: str, as_json: bool) -> None:
     echo_table(
         ["number", "name", "kind", "occurred", "status", "救助法", "支援法", "households"],
         [
-            [d["number"], d["name"], d["kind"], d["occurred_on"], d["status"],
-             d["relief_act_applied_on"] or ("yes" if d["relief_act_applied"] else "-"),
-             d["support_act_applied_on"] or ("yes" if d["support_act_applied"] else "-"), d["households"]]
+            [
+                d["number"],
+                d["name"],
+                d["kind"],
+                d["occurred_on"],
+                d["status"],
+                d["relief_act_applied_on"] or ("yes" if d["relief_act_applied"] else "-"),
+                d["support_act_applied_on"] or ("yes" if d["support_act_applied"] else "-"),
+                d["households"],
+            ]
             for d in out
         ],
     )
@@ -499,8 +609,16 @@ def stats(municipality_code: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(out)
         return
-    keys = ["residents", "registered_households", "dwellings", "disasters", "victim_households", "victim_members",
-            "certificates", "payments"]
+    keys = [
+        "residents",
+        "registered_households",
+        "dwellings",
+        "disasters",
+        "victim_households",
+        "victim_members",
+        "certificates",
+        "payments",
+    ]
     echo_table(["code", "name", *keys], [[s["code"], s["name"], *(s[k] for k in keys)] for s in out])
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import click
 
-from ledgers.damage import rules as damage
 from core.errors import DomainError
+from ledgers.damage import rules as damage
 from victim_support.cli.common import CliError, echo_table
 
 
@@ -82,9 +82,21 @@ def rules_list(kind: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json([_summary(r) for r in rows])
         return
-    echo_table(["id", "kind", "valid_from", "valid_until", "verified", "title", "source"],
-                [[r.id, r.kind, r.valid_from.isoformat(), r.valid_until.isoformat() if r.valid_until else "",
-                  r.status, r.title, r.source] for r in rows])
+    echo_table(
+        ["id", "kind", "valid_from", "valid_until", "verified", "title", "source"],
+        [
+            [
+                r.id,
+                r.kind,
+                r.valid_from.isoformat(),
+                r.valid_until.isoformat() if r.valid_until else "",
+                r.status,
+                r.title,
+                r.source,
+            ]
+            for r in rows
+        ],
+    )
 
 
 @rules.command("show")
@@ -97,16 +109,37 @@ def rules_show(version: str, as_json: bool) -> None:
         data = _summary(ruleset) | {
             "notes": ruleset.notes,
             "classes": [{"code": c.code, "label": c.label} for c in ruleset.classes],
-            "ratio_bands": [{"class": b.damage_class, "min_percent": str(b.minimum), "verified": b.verified}
-                            for b in ruleset.ratio_bands],
-            "floor_bands": [{"class": b.damage_class, "min_percent": str(b.minimum), "verified": b.verified}
-                            for b in ruleset.floor_bands],
-            "weights": [{"structure": w.structure, "survey": w.survey, "verified": w.verified, "source": w.source,
-                         "parts": {p.code: str(p.weight) for p in w.parts}} for w in ruleset.weights],
-            "flood": [{"condition": t.condition, "scope": t.scope, "verified": t.verified, "source": t.source,
-                       "bands": [{"class": b.damage_class, "min_m": str(b.minimum)} for b in t.bands],
-                       "below_floor": t.below_floor, "washed_away": t.washed_away, "no_water": t.no_water}
-                      for t in ruleset.flood],
+            "ratio_bands": [
+                {"class": b.damage_class, "min_percent": str(b.minimum), "verified": b.verified}
+                for b in ruleset.ratio_bands
+            ],
+            "floor_bands": [
+                {"class": b.damage_class, "min_percent": str(b.minimum), "verified": b.verified}
+                for b in ruleset.floor_bands
+            ],
+            "weights": [
+                {
+                    "structure": w.structure,
+                    "survey": w.survey,
+                    "verified": w.verified,
+                    "source": w.source,
+                    "parts": {p.code: str(p.weight) for p in w.parts},
+                }
+                for w in ruleset.weights
+            ],
+            "flood": [
+                {
+                    "condition": t.condition,
+                    "scope": t.scope,
+                    "verified": t.verified,
+                    "source": t.source,
+                    "bands": [{"class": b.damage_class, "min_m": str(b.minimum)} for b in t.bands],
+                    "below_floor": t.below_floor,
+                    "washed_away": t.washed_away,
+                    "no_water": t.no_water,
+                }
+                for t in ruleset.flood
+            ],
         }
         _echo_json(data)
         return
@@ -140,12 +173,19 @@ def rules_show(version: str, as_json: bool) -> None:
         bands("床面積の損壊割合 (floor-area criterion):", ruleset.floor_bands, "%")
     for table in ruleset.weights:
         click.echo("")
-        click.echo(f"部位別構成比 {table.structure} ({table.structure_label}), {table.survey} "
-                   f"({damage.SURVEYS[table.survey]}), {_flag(table.verified)}: {table.source}")
+        click.echo(
+            f"部位別構成比 {table.structure} ({table.structure_label}), {table.survey} "
+            f"({damage.SURVEYS[table.survey]}), {_flag(table.verified)}: {table.source}"
+        )
         echo_table(["part", "label", "weight"], [[p.code, p.label, f"{p.weight}%"] for p in table.parts])
     for table in ruleset.flood:
-        bands(f"浸水深 {table.condition} ({damage.FLOOD_CONDITIONS[table.condition]}; {table.scope}), "
-              f"{_flag(table.verified)}: {table.source}", table.bands, " m", above_zero=True)
+        bands(
+            f"浸水深 {table.condition} ({damage.FLOOD_CONDITIONS[table.condition]}; {table.scope}), "
+            f"{_flag(table.verified)}: {table.source}",
+            table.bands,
+            " m",
+            above_zero=True,
+        )
         for what, code in (("流失", table.washed_away), ("床下浸水", table.below_floor), ("浸水なし", table.no_water)):
             shown = f"{code} {ruleset.label(code)}" if code else "(not covered: judge by part damage)"
             click.echo(f"{what}: {shown}")
@@ -169,20 +209,42 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 @rules.command("damage-class")
 @click.option("--ratio", help="損害割合: 49.99% / 49.99 / 0.4999 (a bare number up to 1 is a fraction).")
 @click.option("--floor-ratio", help="床面積の損壊割合 (floor-area criterion), same forms as --ratio.")
-@click.option("--part", "parts", multiple=True, metavar="CODE=DEGREE",
-              help="Part damage degree 0..1, e.g. --part roof=0.5 (repeat; see `rules show`).")
-@click.option("--structure", default="wooden", show_default=True, help="Structure for --part (wooden = 木造・プレハブ).")
-@click.option("--survey", type=click.Choice(list(damage.SURVEYS)), default="second", show_default=True,
-              help="Survey whose part weights --part uses (first = 外観, second = 内部立入).")
+@click.option(
+    "--part",
+    "parts",
+    multiple=True,
+    metavar="CODE=DEGREE",
+    help="Part damage degree 0..1, e.g. --part roof=0.5 (repeat; see `rules show`).",
+)
+@click.option(
+    "--structure", default="wooden", show_default=True, help="Structure for --part (wooden = 木造・プレハブ)."
+)
+@click.option(
+    "--survey",
+    type=click.Choice(list(damage.SURVEYS)),
+    default="second",
+    show_default=True,
+    help="Survey whose part weights --part uses (first = 外観, second = 内部立入).",
+)
 @click.option("--flood-depth", help="浸水深 above the floor in metres (0 or less = 床下浸水); also 床下 or none.")
 @click.option("--external-force", is_flag=True, help="The house took external force (外力: 水流・泥流・がれき).")
 @click.option("--washed-away", is_flag=True, help="The house was washed away (流失).")
 @click.option("--on", "on", type=DATE, help="Disaster date that chooses the rule version [default: today].")
 @click.option("--rules", "version", help="Use this rule version instead of choosing by date.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def rules_damage_class(ratio: str | None, floor_ratio: str | None, parts: tuple[str, ...], structure: str,
-                       survey: str, flood_depth: str | None, external_force: bool, washed_away: bool,
-                       on: datetime | None, version: str | None, as_json: bool) -> None:
+def rules_damage_class(
+    ratio: str | None,
+    floor_ratio: str | None,
+    parts: tuple[str, ...],
+    structure: str,
+    survey: str,
+    flood_depth: str | None,
+    external_force: bool,
+    washed_away: bool,
+    on: datetime | None,
+    version: str | None,
+    as_json: bool,
+) -> None:
     """Print the damage class and the rule version for a ratio, floor-area ratio, parts or flood depth.
 
     --ratio (or --part) and --floor-ratio may be combined: the more severe class wins.
@@ -191,7 +253,9 @@ def rules_damage_class(ratio: str | None, floor_ratio: str | None, parts: tuple[
     if ratio is not None and parts:
         raise _error("--ratio と --part は同時に指定できません")
     if flood and (ratio is not None or floor_ratio is not None or parts):
-        raise _error("浸水深（--flood-depth, --washed-away）と損害割合（--ratio, --floor-ratio, --part）は同時に指定できません")
+        raise _error(
+            "浸水深（--flood-depth, --washed-away）と損害割合（--ratio, --floor-ratio, --part）は同時に指定できません"
+        )
     if external_force and not flood:
         raise _error("--external-force は --flood-depth と一緒に指定してください")
     if not flood and ratio is None and floor_ratio is None and not parts:
@@ -202,8 +266,10 @@ def rules_damage_class(ratio: str | None, floor_ratio: str | None, parts: tuple[
     if version:
         ruleset = damage.get_ruleset(version)
         if ruleset.kind != kind:
-            raise _error(f"--rules {ruleset.id} は{damage.KINDS[ruleset.kind]}の規則です"
-                         f"（{damage.KINDS[kind]}の規則を指定してください）")
+            raise _error(
+                f"--rules {ruleset.id} は{damage.KINDS[ruleset.kind]}の規則です"
+                f"（{damage.KINDS[kind]}の規則を指定してください）"
+            )
         chosen_by, day = "--rules", None
     else:
         from core.clock import today_jst
@@ -222,28 +288,30 @@ def rules_damage_class(ratio: str | None, floor_ratio: str | None, parts: tuple[
         if parts:
             judgements.append(damage.classify_parts(ruleset, structure, _parts(parts), survey=survey))
         if floor_ratio is not None:
-            judgements.append(damage.classify_floor_ratio(ruleset, damage.parse_ratio(floor_ratio,
-                                                                                      "床面積の損壊割合")))
+            judgements.append(damage.classify_floor_ratio(ruleset, damage.parse_ratio(floor_ratio, "床面積の損壊割合")))
     result = damage.most_severe(*judgements, ruleset=ruleset)
 
     if as_json:
-        _echo_json({
-            "damage_class": result.damage_class,
-            "label": result.label,
-            "rule_version": ruleset.id,
-            "rule_title": ruleset.title,
-            "rule_status": ruleset.status,
-            "chosen_by": chosen_by,
-            "on": day.isoformat() if isinstance(day, date) else None,
-            "verified": all(j.verified for j in judgements),
-            "judgements": [j.to_dict() for j in judgements],
-        })
+        _echo_json(
+            {
+                "damage_class": result.damage_class,
+                "label": result.label,
+                "rule_version": ruleset.id,
+                "rule_title": ruleset.title,
+                "rule_status": ruleset.status,
+                "chosen_by": chosen_by,
+                "on": day.isoformat() if isinstance(day, date) else None,
+                "verified": all(j.verified for j in judgements),
+                "judgements": [j.to_dict() for j in judgements],
+            }
+        )
         return
     click.echo(f"class: {result.damage_class} {result.label}")
     click.echo(f"rules: {ruleset.id} {ruleset.title} ({ruleset.validity}, {ruleset.status})")
     click.echo(f"chosen by: {'--rules' if day is None else 'date ' + day.isoformat()}")
     for judgement in judgements:
-        click.echo(f"basis: {judgement.note} → {judgement.damage_class} {judgement.label} "
-                   f"({_flag(judgement.verified)})")
+        click.echo(
+            f"basis: {judgement.note} → {judgement.damage_class} {judgement.label} ({_flag(judgement.verified)})"
+        )
     if len(judgements) > 1:
         click.echo("(the more severe class of the criteria applies)")

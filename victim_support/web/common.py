@@ -19,7 +19,7 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
-def page(name: str, ctx: RequestContext | None, status_code: int = 200, **context: Any) -> Template:  # noqa: ANN401
+def page(name: str, ctx: RequestContext | None, status_code: int = 200, **context: Any) -> Template:
     return Template(name, context={"ctx": ctx, **context}, status_code=status_code)
 
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.accounts import User, UserSession
+from core.audit import Actor
 from core.errors import DomainError
+from core.settings import Settings
+from core.tenancy import Municipality, get_by_code
 from ledgers.disasters.models import Disaster
 from ledgers.disasters.services import require_disaster
 from victim_support.accounts import services as accounts
-from core.accounts import User, UserSession
 from victim_support.accounts.security import token_digest
-from core.audit import Actor
-from core.settings import Settings
-from core.tenancy import Municipality
-from core.tenancy import get_by_code
 
 SESSION_COOKIE = "vs_session"
 PRE_SESSION_COOKIE = "vs_pre"  # anonymous visitor (login form), for its CSRF token
@@ -78,7 +78,9 @@ def _home_code(db: Session, user: User) -> str:
     return home.code if home else ""
 
 
-def _load_browser_session(db: Session, raw: str) -> tuple[UserSession, User | None, Municipality | None, Disaster | None] | None:
+def _load_browser_session(
+    db: Session, raw: str
+) -> tuple[UserSession, User | None, Municipality | None, Disaster | None] | None:
     """The session row of a cookie with its user and its acting municipality and disaster, in one
     query (every browser request starts here). Acting municipality and disaster are only candidates:
     the caller checks them against the user's grants."""
@@ -118,7 +120,11 @@ def browser_context(request: Request, db: Session, *, allow_mfa_pending: bool = 
         context.municipality = acting
         if row.acting_disaster_id is not None:
             scope = access.disaster_scope(row.acting_municipality_id)
-            if disaster and disaster.municipality_id == row.acting_municipality_id and (scope is None or disaster.id in scope):
+            if (
+                disaster
+                and disaster.municipality_id == row.acting_municipality_id
+                and (scope is None or disaster.id in scope)
+            ):
                 context.disaster = disaster
     if user.home_municipality_id is not None and acting is not None and acting.id == user.home_municipality_id:
         context.home_code = acting.code  # staff at home: no second lookup

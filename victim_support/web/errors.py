@@ -56,9 +56,20 @@ def _respond(request: Request, status: int, detail: str, extra: dict | None = No
 
 # msgspec's names of JSON types in its messages (`int | null`), as staff read them.
 _TYPE_NAMES = {
-    "str": "文字列", "int": "整数", "float": "数値", "decimal": "数値", "bool": "真偽値 true / false",
-    "array": "配列", "object": "オブジェクト", "null": "null", "bytes": "バイト列", "date": "日付",
-    "datetime": "日時", "time": "時刻", "uuid": "UUID", "duration": "期間",
+    "str": "文字列",
+    "int": "整数",
+    "float": "数値",
+    "decimal": "数値",
+    "bool": "真偽値 true / false",
+    "array": "配列",
+    "object": "オブジェクト",
+    "null": "null",
+    "bytes": "バイト列",
+    "date": "日付",
+    "datetime": "日時",
+    "time": "時刻",
+    "uuid": "UUID",
+    "duration": "期間",
 }
 _LENGTH_UNITS = {"str": "文字", "bytes": "バイト", "array": "件", "object": "件"}
 _BOUNDS = {">=": "以上", "<=": "以下", ">": "より大きい値", "<": "より小さい値"}
@@ -74,21 +85,40 @@ def _types(names: str) -> str:
 # the object that lacks or has it). Anything else is shown as msgspec wrote it.
 _MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"Object missing required field `(?P<name>[^`]+)`"), lambda m: "必須の項目です。指定してください"),
-    (re.compile(r"Object contains unknown field `(?P<name>[^`]+)`"), lambda m: "この項目はありません（項目名を確認してください）"),
-    (re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`"),
-     lambda m: f"{_types(m['want'])}で指定してください（{_types(m['got'])}が指定されました）"),
-    (re.compile(r"Expected `(?P<type>str|bytes|array|object)` of length (?P<op>>=|<=) (?P<n>\d+)"),
-     lambda m: f"{m['n']}{_LENGTH_UNITS[m['type']]}{_LENGTH_BOUNDS[m['op']]}で指定してください"),
-    (re.compile(r"Expected `(?:int|float)` (?P<op>>=|<=|>|<) (?P<n>\S+)"),
-     lambda m: f"{m['n']}{_BOUNDS[m['op']]}で指定してください"),
+    (
+        re.compile(r"Object contains unknown field `(?P<name>[^`]+)`"),
+        lambda m: "この項目はありません（項目名を確認してください）",
+    ),
+    (
+        re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`"),
+        lambda m: f"{_types(m['want'])}で指定してください（{_types(m['got'])}が指定されました）",
+    ),
+    (
+        re.compile(r"Expected `(?P<type>str|bytes|array|object)` of length (?P<op>>=|<=) (?P<n>\d+)"),
+        lambda m: f"{m['n']}{_LENGTH_UNITS[m['type']]}{_LENGTH_BOUNDS[m['op']]}で指定してください",
+    ),
+    (
+        re.compile(r"Expected `(?:int|float)` (?P<op>>=|<=|>|<) (?P<n>\S+)"),
+        lambda m: f"{m['n']}{_BOUNDS[m['op']]}で指定してください",
+    ),
     (re.compile(r"Expected `int` that's a multiple of (?P<n>\d+)"), lambda m: f"{m['n']}の倍数で指定してください"),
-    (re.compile(r"Expected `str` matching regex (?P<regex>.+)"),
-     lambda m: f"書式が正しくありません（正規表現 {m['regex']}）"),
-    (re.compile(r"Invalid RFC3339 encoded date"), lambda m: "日付は YYYY-MM-DD の形式で指定してください（例: 2026-11-20）"),
-    (re.compile(r"Invalid RFC3339 encoded datetime"),
-     lambda m: "日時は RFC 3339 の形式で指定してください（例: 2026-11-20T09:30:00+09:00）"),
+    (
+        re.compile(r"Expected `str` matching regex (?P<regex>.+)"),
+        lambda m: f"書式が正しくありません（正規表現 {m['regex']}）",
+    ),
+    (
+        re.compile(r"Invalid RFC3339 encoded date"),
+        lambda m: "日付は YYYY-MM-DD の形式で指定してください（例: 2026-11-20）",
+    ),
+    (
+        re.compile(r"Invalid RFC3339 encoded datetime"),
+        lambda m: "日時は RFC 3339 の形式で指定してください（例: 2026-11-20T09:30:00+09:00）",
+    ),
     (re.compile(r"Invalid RFC3339 encoded time"), lambda m: "時刻は hh:mm:ss の形式で指定してください"),
-    (re.compile(r"Expected `datetime` with a timezone component"), lambda m: "日時には時差（例: +09:00）を付けてください"),
+    (
+        re.compile(r"Expected `datetime` with a timezone component"),
+        lambda m: "日時には時差（例: +09:00）を付けてください",
+    ),
     (re.compile(r"Expected `datetime` with no timezone component"), lambda m: "日時には時差を付けずに指定してください"),
     (re.compile(r"Invalid (?:enum )?value (?P<value>.+)"), lambda m: f"{m['value']} は指定できない値です"),
     (re.compile(r"(?:Integer value|Number) out of range"), lambda m: "数値が範囲を超えています"),
@@ -160,8 +190,10 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
     if request.method in ("GET", "HEAD"):
         detail = "表示中に予期しないエラーが発生しました（データは変更されていません）。"
     else:
-        detail = ("処理中に予期しないエラーが発生しました。保存されたかどうかは台帳や一覧で確かめてから、"
-                  "必要な場合だけ操作をやり直してください。")
+        detail = (
+            "処理中に予期しないエラーが発生しました。保存されたかどうかは台帳や一覧で確かめてから、"
+            "必要な場合だけ操作をやり直してください。"
+        )
     return _respond(request, HTTP_500_INTERNAL_SERVER_ERROR, detail + "解決しない場合は管理者に連絡してください")
 
 

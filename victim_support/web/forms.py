@@ -67,7 +67,14 @@ def save(
             db.refresh(instance)
         return form(error)
     entry = audit(result)
-    record(db, ctx.actor, entry.action, entry.target_type, entry.target_id, entry.detail,
-           disaster_number=entry.disaster_number)
+    record(
+        db,
+        ctx.actor,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        entry.detail,
+        disaster_number=entry.disaster_number,
+    )
     db.commit()
     return Redirect(redirect(result) if callable(redirect) else redirect)

@@ -16,7 +16,14 @@ from victim_support.web.surveys.pages import SurveyPages
 
 # HTML controllers (Japanese UI, not in the OpenAPI document).
 PAGE_CONTROLLERS = [
-    AuthPages, DashboardPages, DisasterPages, HouseholdPages, ResidentPages, ImportPages, SurveyPages, CertificatePages,
+    AuthPages,
+    DashboardPages,
+    DisasterPages,
+    HouseholdPages,
+    ResidentPages,
+    ImportPages,
+    SurveyPages,
+    CertificatePages,
 ]
 # JSON API under /api/v1 (msgspec structs in and out; errors as problem details). The order is the
 # order of the paths in the OpenAPI document.

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from litestar.contrib.jinja import JinjaTemplateEngine
 
 from core.clock import to_jst, today_jst
+from core.text import contains_gaiji
+from core.wareki import to_wareki
 from ledgers.disasters.models import DISASTER_KIND_LABELS, DISASTER_STATUS_LABELS, DisasterKind, DisasterStatus
 from ledgers.households.models import (
     HOUSEHOLD_STATUS_LABELS,
@@ -14,8 +16,6 @@ from ledgers.households.models import (
     HouseholdStatus,
     MemberCondition,
 )
-from core.text import contains_gaiji
-from core.wareki import to_wareki
 from victim_support.accounts.permissions import ROLE_LABELS
 
 SEX_LABELS = {"male": "男", "female": "女", "": "—"}

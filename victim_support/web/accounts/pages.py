@@ -8,13 +8,13 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
+from core.audit import Actor, record
+from core.settings import Settings
+from core.tenancy import Municipality, get_by_code
 from ledgers.disasters.services import list_disasters, require_disaster
 from victim_support.accounts import security
 from victim_support.accounts import services as accounts
-from core.audit import Actor, record
-from core.settings import Settings
-from core.tenancy import Municipality
-from core.tenancy import get_by_code
+from victim_support.web.common import Form, form_str, page, safe_next, session_cookie
 from victim_support.web.context import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -22,7 +22,6 @@ from victim_support.web.context import (
     RequestContext,
     browser_context,
 )
-from victim_support.web.common import Form, form_str, page, safe_next, session_cookie
 
 
 def _login_page(request: Request, error: str | None = None, status_code: int = 200, username: str = "") -> Template:
@@ -31,8 +30,16 @@ def _login_page(request: Request, error: str | None = None, status_code: int = 2
     if not cookie:
         cookie = security.new_token()
         settings: Settings = request.app.state.settings
-        cookies.append(Cookie(key=PRE_SESSION_COOKIE, value=cookie, path="/", httponly=True, samesite="lax",
-                              secure=settings.secure_cookies))
+        cookies.append(
+            Cookie(
+                key=PRE_SESSION_COOKIE,
+                value=cookie,
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+            )
+        )
     response = page(
         "login.html",
         None,
@@ -53,7 +60,6 @@ def _pending(request: Request, db: Session) -> RequestContext:
     return context
 
 
-
 class AuthPages(Controller):
     """Login, second factor, logout and the choice of acting municipality/disaster.
 
@@ -65,7 +71,6 @@ class AuthPages(Controller):
     @get("/login", sync_to_thread=True)
     def login_form(self, request: Request) -> Template:
         return _login_page(request)
-
 
     @post("/login", sync_to_thread=True)
     def login(self, request: Request, db: Session, data: Form) -> Template | Redirect:
@@ -82,26 +87,41 @@ class AuthPages(Controller):
         if result.user is None:
             user = accounts.find_user(db, username)
             accounts.register_address_failure(db, settings, ip)
-            record(db, Actor(user.id if user else None, username[:80]), "auth.login_failed", "user", username[:60], {"ip": ip})
+            record(
+                db,
+                Actor(user.id if user else None, username[:80]),
+                "auth.login_failed",
+                "user",
+                username[:60],
+                {"ip": ip},
+            )
             db.commit()
             return _login_page(request, result.error, 401, username)
         user = result.user
         access = accounts.access_for(db, user)
         if not access.grants:
             db.commit()
-            return _login_page(request, "このアカウントには現在有効な権限がありません。管理者に確認してください", 403, username)
+            return _login_page(
+                request, "このアカウントには現在有効な権限がありません。管理者に確認してください", 403, username
+            )
         # A fresh session id at every login (no fixation); any previous session is ended.
         old = accounts.load_session(db, settings, request.cookies.get(SESSION_COOKIE))
         if old is not None:
             accounts.end_session(db, old)
         needs_mfa = access.needs_second_factor or user.totp_enabled
         raw, _row = accounts.start_session(db, user, mfa_pending=needs_mfa, ip=ip)
-        record(db, Actor(user.id, user.username), "auth.login" if not needs_mfa else "auth.password_ok", "user", user.id, {"ip": ip})
+        record(
+            db,
+            Actor(user.id, user.username),
+            "auth.login" if not needs_mfa else "auth.password_ok",
+            "user",
+            user.id,
+            {"ip": ip},
+        )
         db.commit()
         target = safe_next(form_str(data, "next"))
         destination = f"/login/totp?next={target}" if needs_mfa else (target if target != "/" else "/select")
         return Redirect(destination, cookies=[session_cookie(request, raw)])
-
 
     @get("/login/totp", sync_to_thread=True)
     def totp_form(self, request: Request, db: Session) -> Template:
@@ -116,7 +136,6 @@ class AuthPages(Controller):
             uri = security.totp_uri(user.totp_secret, user.username)
             enrol = {"qr_svg": security.totp_qr_svg(uri), "secret": user.totp_secret}
         return page("totp.html", context, enrol=enrol, next=safe_next(request.query_params.get("next")))
-
 
     @post("/login/totp", sync_to_thread=True)
     def totp_submit(self, request: Request, db: Session, data: Form) -> Template | Redirect:
@@ -139,8 +158,18 @@ class AuthPages(Controller):
                 return _login_page(request, "確認コードの誤りが続いたため、アカウントを一時的にロックしました", 401)
             enrol = None
             if not user.totp_enabled:
-                enrol = {"qr_svg": security.totp_qr_svg(security.totp_uri(user.totp_secret, user.username)), "secret": user.totp_secret}
-            return page("totp.html", context, 401, enrol=enrol, error="確認コードが違います", next=safe_next(form_str(data, "next")))
+                enrol = {
+                    "qr_svg": security.totp_qr_svg(security.totp_uri(user.totp_secret, user.username)),
+                    "secret": user.totp_secret,
+                }
+            return page(
+                "totp.html",
+                context,
+                401,
+                enrol=enrol,
+                error="確認コードが違います",
+                next=safe_next(form_str(data, "next")),
+            )
         enrolled_now = not user.totp_enabled
         user.totp_enabled = True
         user.totp_last_step = step
@@ -155,7 +184,6 @@ class AuthPages(Controller):
         target = safe_next(form_str(data, "next"))
         return Redirect(target if target != "/" else "/select", cookies=[session_cookie(request, raw)])
 
-
     @post("/logout", sync_to_thread=True)
     def logout(self, request: Request, db: Session) -> Redirect:
         settings: Settings = request.app.state.settings
@@ -166,7 +194,6 @@ class AuthPages(Controller):
         db.commit()
         return Redirect("/login", cookies=[session_cookie(request, "", expire=True)])
 
-
     @get("/select", sync_to_thread=True)
     def select_form(self, request: Request, db: Session) -> Template:
         context = browser_context(request, db)
@@ -175,7 +202,6 @@ class AuthPages(Controller):
             scope = context.access.disaster_scope(municipality.id)
             choices.append((municipality, list_disasters(db, municipality.id, only_ids=scope)))
         return page("select.html", context, choices=choices)
-
 
     @post("/select", sync_to_thread=True)
     def select_submit(self, request: Request, db: Session, data: Form) -> Redirect:

@@ -20,7 +20,9 @@ from victim_support.web.context import RequestContext, enter_disaster, enter_mun
 def disaster_out(db: Session, code: str, disaster: Disaster, households: int | None = None) -> DisasterOut:
     """A disaster with its number of victim households (counted here unless given)."""
     if households is None:
-        households = household_services.households_per_disaster(db, disaster.municipality_id, [disaster.id]).get(disaster.id, 0)
+        households = household_services.households_per_disaster(db, disaster.municipality_id, [disaster.id]).get(
+            disaster.id, 0
+        )
     return DisasterOut(
         municipality_code=code,
         number=disaster.number,
@@ -41,6 +43,7 @@ def disaster_out(db: Session, code: str, disaster: Disaster, households: int | N
 
 def effective_rules(disaster: Disaster) -> EffectiveRules:
     """The damage rule version of each kind that a survey of the disaster is judged by now."""
+
     def version(kind: str) -> str | None:
         try:
             return ruleset_for(disaster, kind).id
@@ -82,7 +85,15 @@ class DisasterApi(Controller):
                 status=data.status,
             ),
         )
-        record(db, ctx.actor, "disaster.create", "disaster", disaster.number, {"name": disaster.name}, disaster_number=disaster.number)
+        record(
+            db,
+            ctx.actor,
+            "disaster.create",
+            "disaster",
+            disaster.number,
+            {"name": disaster.name},
+            disaster_number=disaster.number,
+        )
         db.commit()
         return disaster_out(db, code, disaster)
 
@@ -91,13 +102,22 @@ class DisasterApi(Controller):
         return disaster_out(db, code, enter_disaster(db, ctx, code, number, "disaster.read"))
 
     @put("/disasters/{number:str}/damage-rules", sync_to_thread=True, summary="Choose the damage rule versions (admin)")
-    def set_damage_rules(self, db: Session, ctx: RequestContext, code: str, number: str, data: DamageRulesIn) -> DisasterOut:
+    def set_damage_rules(
+        self, db: Session, ctx: RequestContext, code: str, number: str, data: DamageRulesIn
+    ) -> DisasterOut:
         """Override the rule versions chosen by the disaster's date ("" returns to the date's).
         Surveys already judged keep the version they were judged by."""
         disaster = enter_disaster(db, ctx, code, number, "disaster.manage")
         before = disaster.damage_rules_override
         disasters.set_damage_rules_override(db, disaster, data.damage_rules_override, data.version)
-        record(db, ctx.actor, "disaster.damage_rules", "disaster", disaster.number,
-               {"before": before, "after": disaster.damage_rules_override}, disaster_number=disaster.number)
+        record(
+            db,
+            ctx.actor,
+            "disaster.damage_rules",
+            "disaster",
+            disaster.number,
+            {"before": before, "after": disaster.damage_rules_override},
+            disaster_number=disaster.number,
+        )
         db.commit()
         return disaster_out(db, code, disaster)

@@ -40,12 +40,16 @@ class DisasterPages(Controller):
         municipality = require_acting(ctx)
         ctx.require("disaster.manage")
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: disasters.add_disaster(db, municipality.id, _disaster_input(data)),
-            audit=lambda disaster: Audit("disaster.create", "disaster", disaster.number, {"name": disaster.name},
-                                         disaster_number=disaster.number),
+            audit=lambda disaster: Audit(
+                "disaster.create", "disaster", disaster.number, {"name": disaster.name}, disaster_number=disaster.number
+            ),
             redirect=lambda disaster: f"/disasters?created={disaster.number}",
-            form=lambda error: page("disasters/form.html", ctx, error.status_code, form=data, disaster=None, error=error),
+            form=lambda error: page(
+                "disasters/form.html", ctx, error.status_code, form=data, disaster=None, error=error
+            ),
         )
 
     @get("/disasters/{number:str}/edit", sync_to_thread=True)
@@ -61,11 +65,14 @@ class DisasterPages(Controller):
         ctx.require("disaster.manage")
         disaster = disasters.require_disaster(db, municipality.id, number)
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: disasters.update_disaster(db, disaster, _disaster_input(data), int(data.get("version") or 0)),
             audit=lambda _: Audit("disaster.update", "disaster", disaster.number, disaster_number=disaster.number),
             redirect="/disasters",
-            form=lambda error: page("disasters/form.html", ctx, error.status_code, form=data, disaster=disaster, error=error),
+            form=lambda error: page(
+                "disasters/form.html", ctx, error.status_code, form=data, disaster=disaster, error=error
+            ),
             refresh=[disaster],
         )
 
@@ -76,12 +83,18 @@ class DisasterPages(Controller):
         disaster = disasters.require_disaster(db, municipality.id, number)
         before = disaster.damage_rules_override
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: disasters.set_damage_rules_override(
                 db, disaster, form_str(data, "damage_rules_override"), int(data.get("version") or 0)
             ),
-            audit=lambda _: Audit("disaster.damage_rules", "disaster", disaster.number,
-                                  {"before": before, "after": disaster.damage_rules_override}, disaster_number=disaster.number),
+            audit=lambda _: Audit(
+                "disaster.damage_rules",
+                "disaster",
+                disaster.number,
+                {"before": before, "after": disaster.damage_rules_override},
+                disaster_number=disaster.number,
+            ),
             redirect=f"/disasters/{disaster.number}/edit",
         )
 
@@ -114,7 +127,9 @@ def _disaster_form(disaster: Disaster) -> dict[str, Any]:
         "relief_act_applied": disaster.relief_act_applied,
         "relief_act_applied_on": disaster.relief_act_applied_on.isoformat() if disaster.relief_act_applied_on else "",
         "support_act_applied": disaster.support_act_applied,
-        "support_act_applied_on": disaster.support_act_applied_on.isoformat() if disaster.support_act_applied_on else "",
+        "support_act_applied_on": disaster.support_act_applied_on.isoformat()
+        if disaster.support_act_applied_on
+        else "",
         "status": disaster.status,
         "version": disaster.version,
     }

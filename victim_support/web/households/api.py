@@ -8,6 +8,7 @@ from litestar.exceptions import NotFoundException
 from litestar.status_codes import HTTP_201_CREATED
 from sqlmodel import Session
 
+from core.audit import record
 from ledgers.disasters.models import Disaster
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
@@ -22,7 +23,6 @@ from ledgers.households.schemas import (
     MemberPatch,
     patch_changes,
 )
-from core.audit import record
 from victim_support.web.context import RequestContext, enter_disaster, provide_api_context
 
 
@@ -67,7 +67,14 @@ def household_out(db: Session, code: str, disaster: Disaster, household: VictimH
         snapshot_taken_at=household.snapshot_taken_at,
         members=[member_out(m) for m in households.members_of(db, household.id)],
         consents=[
-            ConsentOut(id=c.id, recipient=c.recipient, scope=c.scope, member_id=c.member_id, consented_on=c.consented_on, withdrawn_on=c.withdrawn_on)
+            ConsentOut(
+                id=c.id,
+                recipient=c.recipient,
+                scope=c.scope,
+                member_id=c.member_id,
+                consented_on=c.consented_on,
+                withdrawn_on=c.withdrawn_on,
+            )
             for c in households.consents_of(db, household.id)
         ],
         version=household.version,
@@ -94,18 +101,41 @@ class HouseholdApi(Controller):
 
     @get("/disasters/{number:str}/households", sync_to_thread=True, summary="Search victim households")
     def list_households(
-        self, db: Session, ctx: RequestContext, code: str, number: str, q: str = "", status: str | None = None,
-        limit: int = 100, offset: int = 0,
+        self,
+        db: Session,
+        ctx: RequestContext,
+        code: str,
+        number: str,
+        q: str = "",
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[HouseholdSummary]:
         disaster = enter_disaster(db, ctx, code, number, "household.read")
-        items = households.search_households(db, disaster, q, status=status, limit=min(max(limit, 1), 500), offset=max(offset, 0))
+        items = households.search_households(
+            db, disaster, q, status=status, limit=min(max(limit, 1), 500), offset=max(offset, 0)
+        )
         return [
-            HouseholdSummary(victim_no=h.victim_no, status=h.status, head_name=h.head_name, head_kana=h.head_kana, address=h.address, version=h.version)
+            HouseholdSummary(
+                victim_no=h.victim_no,
+                status=h.status,
+                head_name=h.head_name,
+                head_kana=h.head_kana,
+                address=h.address,
+                version=h.version,
+            )
             for h in items
         ]
 
-    @post("/disasters/{number:str}/households", sync_to_thread=True, status_code=HTTP_201_CREATED, summary="Register a victim household")
-    def create_household(self, db: Session, ctx: RequestContext, code: str, number: str, data: HouseholdCreate) -> HouseholdOut:
+    @post(
+        "/disasters/{number:str}/households",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Register a victim household",
+    )
+    def create_household(
+        self, db: Session, ctx: RequestContext, code: str, number: str, data: HouseholdCreate
+    ) -> HouseholdOut:
         disaster = enter_disaster(db, ctx, code, number, "household.write")
         if data.household_no:
             household = households.register_from_resident_household(db, disaster, data.household_no, ctx.user.id)
@@ -137,7 +167,11 @@ class HouseholdApi(Controller):
         db.commit()
         return household_out(db, code, disaster, household)
 
-    @patch("/disasters/{number:str}/households/{victim_no:int}", sync_to_thread=True, summary="Update a household (optimistic lock)")
+    @patch(
+        "/disasters/{number:str}/households/{victim_no:int}",
+        sync_to_thread=True,
+        summary="Update a household (optimistic lock)",
+    )
     def update_household(
         self, db: Session, ctx: RequestContext, code: str, number: str, victim_no: int, data: HouseholdPatch
     ) -> HouseholdOut:
@@ -148,8 +182,15 @@ class HouseholdApi(Controller):
         db.commit()
         return household_out(db, code, disaster, household)
 
-    @post("/disasters/{number:str}/households/{victim_no:int}/members", sync_to_thread=True, status_code=HTTP_201_CREATED, summary="Add a member")
-    def add_member(self, db: Session, ctx: RequestContext, code: str, number: str, victim_no: int, data: MemberIn) -> MemberOut:
+    @post(
+        "/disasters/{number:str}/households/{victim_no:int}/members",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Add a member",
+    )
+    def add_member(
+        self, db: Session, ctx: RequestContext, code: str, number: str, victim_no: int, data: MemberIn
+    ) -> MemberOut:
         disaster = enter_disaster(db, ctx, code, number, "household.write")
         household = household_by_victim_no(db, disaster, victim_no)
         member = households.add_member(db, household, member_input(data))
@@ -157,9 +198,20 @@ class HouseholdApi(Controller):
         db.commit()
         return member_out(member)
 
-    @patch("/disasters/{number:str}/households/{victim_no:int}/members/{member_id:int}", sync_to_thread=True, summary="Update a member (optimistic lock)")
+    @patch(
+        "/disasters/{number:str}/households/{victim_no:int}/members/{member_id:int}",
+        sync_to_thread=True,
+        summary="Update a member (optimistic lock)",
+    )
     def update_member(
-        self, db: Session, ctx: RequestContext, code: str, number: str, victim_no: int, member_id: int, data: MemberPatch
+        self,
+        db: Session,
+        ctx: RequestContext,
+        code: str,
+        number: str,
+        victim_no: int,
+        member_id: int,
+        data: MemberPatch,
     ) -> MemberOut:
         disaster = enter_disaster(db, ctx, code, number, "household.write")
         household = household_by_victim_no(db, disaster, victim_no)
@@ -167,6 +219,13 @@ class HouseholdApi(Controller):
         if member is None:
             raise NotFoundException(f"世帯員 {member_id} はこの世帯にいません")
         changed = households.update_member(db, member, data.version, patch_changes(data))
-        record(db, ctx.actor, "member.update", "victim_member", member.id, {"fields": changed, "household": household.victim_no})
+        record(
+            db,
+            ctx.actor,
+            "member.update",
+            "victim_member",
+            member.id,
+            {"fields": changed, "household": household.victim_no},
+        )
         db.commit()
         return member_out(member)

@@ -12,15 +12,15 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ledgers.disasters.models import Disaster
+from core.audit import record
 from core.clock import today_jst
 from core.errors import DomainError, StaleEdit
+from ledgers.disasters.models import Disaster
 from ledgers.households import services as households
 from ledgers.households.models import VictimHousehold, VictimMember
 from ledgers.registry import services as registry
-from core.audit import record
-from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
 from victim_support.web.common import Form, form_bool, form_date, form_str, is_htmx, page
+from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
 from victim_support.web.forms import Audit, save
 
 
@@ -29,7 +29,9 @@ class HouseholdPages(Controller):
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=True)}
 
     @get("/households", sync_to_thread=True)
-    def household_search(self, request: Request, db: Session, ctx: RequestContext, q: str = "", status: str = "") -> Template | Redirect:
+    def household_search(
+        self, request: Request, db: Session, ctx: RequestContext, q: str = "", status: str = ""
+    ) -> Template | Redirect:
         require_acting(ctx)
         if ctx.disaster is None:
             return Redirect("/select?need=disaster")
@@ -52,10 +54,17 @@ class HouseholdPages(Controller):
         require_acting(ctx)
         disaster = acting_disaster(ctx, "household.write")
         return save(
-            db, ctx,
-            lambda: households.register_from_resident_household(db, disaster, form_str(data, "household_no"), ctx.user.id),
-            audit=lambda household: Audit("household.create", "victim_household", household.victim_no,
-                                          {"from": "register", "household_no": household.source_household_no}),
+            db,
+            ctx,
+            lambda: households.register_from_resident_household(
+                db, disaster, form_str(data, "household_no"), ctx.user.id
+            ),
+            audit=lambda household: Audit(
+                "household.create",
+                "victim_household",
+                household.victim_no,
+                {"from": "register", "household_no": household.source_household_no},
+            ),
             redirect=lambda household: f"/households/{household.id}?created=1",
         )
 
@@ -84,8 +93,12 @@ class HouseholdPages(Controller):
             )
 
         return save(
-            db, ctx, register,
-            audit=lambda household: Audit("household.create", "victim_household", household.victim_no, {"from": "manual"}),
+            db,
+            ctx,
+            register,
+            audit=lambda household: Audit(
+                "household.create", "victim_household", household.victim_no, {"from": "manual"}
+            ),
             redirect=lambda household: f"/households/{household.id}?created=1",
             form=lambda error: page("households/manual.html", ctx, error.status_code, form=data, error=error),
         )
@@ -96,10 +109,18 @@ class HouseholdPages(Controller):
         members = households.members_of(db, household.id)
         consents = households.consents_of(db, household.id)
         # Every view of a person's ledger page is recorded (who, for which tenant, when).
-        record(db, ctx.actor, "household.view", "victim_household", household.victim_no, disaster_number=disaster.number)
+        record(
+            db, ctx.actor, "household.view", "victim_household", household.victim_no, disaster_number=disaster.number
+        )
         db.commit()
         return page(
-            "households/detail.html", ctx, household=household, disaster=disaster, members=members, consents=consents, tab=tab
+            "households/detail.html",
+            ctx,
+            household=household,
+            disaster=disaster,
+            members=members,
+            consents=consents,
+            tab=tab,
         )
 
     @post("/households/{household_id:int}/consents", sync_to_thread=True)
@@ -107,14 +128,24 @@ class HouseholdPages(Controller):
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member_id = form_str(data, "member_id")
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: households.add_consent(
-                db, household, form_str(data, "recipient"), form_str(data, "scope"),
-                form_date(data, "consented_on", "同意日"), ctx.user.id, int(member_id) if member_id.isdigit() else None,
+                db,
+                household,
+                form_str(data, "recipient"),
+                form_str(data, "scope"),
+                form_date(data, "consented_on", "同意日"),
+                ctx.user.id,
+                int(member_id) if member_id.isdigit() else None,
             ),
-            audit=lambda consent: Audit("consent.create", "provision_consent", consent.id,
-                                        {"household": household.victim_no, "recipient": consent.recipient},
-                                        disaster_number=disaster.number),
+            audit=lambda consent: Audit(
+                "consent.create",
+                "provision_consent",
+                consent.id,
+                {"household": household.victim_no, "recipient": consent.recipient},
+                disaster_number=disaster.number,
+            ),
             redirect=f"/households/{household.id}?tab=consents",
         )
 
@@ -122,10 +153,16 @@ class HouseholdPages(Controller):
     def consent_withdraw(self, db: Session, ctx: RequestContext, household_id: int, consent_id: int) -> Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: households.withdraw_consent(db, household, consent_id, today_jst()),
-            audit=lambda consent: Audit("consent.withdraw", "provision_consent", consent.id, {"household": household.victim_no},
-                                        disaster_number=disaster.number),
+            audit=lambda consent: Audit(
+                "consent.withdraw",
+                "provision_consent",
+                consent.id,
+                {"household": household.victim_no},
+                disaster_number=disaster.number,
+            ),
             redirect=f"/households/{household.id}?tab=consents",
         )
 
@@ -133,22 +170,37 @@ class HouseholdPages(Controller):
     def household_edit(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         form = {name: getattr(household, name) for name in households.HOUSEHOLD_FIELDS}
-        return page("households/edit.html", ctx, household=household, disaster=disaster, form=form, version=household.version)
+        return page(
+            "households/edit.html", ctx, household=household, disaster=disaster, form=form, version=household.version
+        )
 
     @post("/households/{household_id:int}/edit", sync_to_thread=True)
     def household_update(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         changes = {name: str(data.get(name, "")) for name in households.HOUSEHOLD_FIELDS}
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: households.update_household(db, household, _version(data), changes, ctx.user.id),
-            audit=lambda changed: Audit("household.update", "victim_household", household.victim_no, {"fields": changed},
-                                        disaster_number=disaster.number),
+            audit=lambda changed: Audit(
+                "household.update",
+                "victim_household",
+                household.victim_no,
+                {"fields": changed},
+                disaster_number=disaster.number,
+            ),
             redirect=f"/households/{household.id}?saved=1",
             # Keep what the user typed; for a stale edit show the newer saved values beside it.
             form=lambda error: page(
-                "households/edit.html", ctx, error.status_code, household=household, disaster=disaster,
-                form=data, version=data.get("version"), error=error, stale=isinstance(error, StaleEdit),
+                "households/edit.html",
+                ctx,
+                error.status_code,
+                household=household,
+                disaster=disaster,
+                form=data,
+                version=data.get("version"),
+                error=error,
+                stale=isinstance(error, StaleEdit),
             ),
             refresh=[household],
         )
@@ -156,19 +208,34 @@ class HouseholdPages(Controller):
     @get("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_new(self, db: Session, ctx: RequestContext, household_id: int) -> Template:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
-        return page("households/member.html", ctx, household=household, member=None, form={"address": household.address})
+        return page(
+            "households/member.html", ctx, household=household, member=None, form={"address": household.address}
+        )
 
     @post("/households/{household_id:int}/members/new", sync_to_thread=True)
     def member_create(self, db: Session, ctx: RequestContext, household_id: int, data: Form) -> Template | Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: households.add_member(db, household, _member_input(data)),
-            audit=lambda member: Audit("member.create", "victim_member", member.id, {"household": household.victim_no},
-                                       disaster_number=disaster.number),
+            audit=lambda member: Audit(
+                "member.create",
+                "victim_member",
+                member.id,
+                {"household": household.victim_no},
+                disaster_number=disaster.number,
+            ),
             redirect=f"/households/{household.id}?tab=members",
-            form=lambda error: page("households/member.html", ctx, error.status_code, household=household, member=None,
-                                    form=data, error=error),
+            form=lambda error: page(
+                "households/member.html",
+                ctx,
+                error.status_code,
+                household=household,
+                member=None,
+                form=data,
+                error=error,
+            ),
         )
 
     @get("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
@@ -176,10 +243,14 @@ class HouseholdPages(Controller):
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member = _member(db, household, member_id)
         form = {name: getattr(member, name) for name in households.MEMBER_FIELDS}
-        return page("households/member.html", ctx, household=household, member=member, form=form, version=member.version)
+        return page(
+            "households/member.html", ctx, household=household, member=member, form=form, version=member.version
+        )
 
     @post("/households/{household_id:int}/members/{member_id:int}/edit", sync_to_thread=True)
-    def member_update(self, db: Session, ctx: RequestContext, household_id: int, member_id: int, data: Form) -> Template | Redirect:
+    def member_update(
+        self, db: Session, ctx: RequestContext, household_id: int, member_id: int, data: Form
+    ) -> Template | Redirect:
         household, disaster = household_in_tenant(db, ctx, household_id, "household.write")
         member = _member(db, household, member_id)
 
@@ -188,13 +259,27 @@ class HouseholdPages(Controller):
             return households.update_member(db, member, _version(data), changes)
 
         return save(
-            db, ctx, update,
-            audit=lambda changed: Audit("member.update", "victim_member", member.id,
-                                        {"fields": changed, "household": household.victim_no}, disaster_number=disaster.number),
+            db,
+            ctx,
+            update,
+            audit=lambda changed: Audit(
+                "member.update",
+                "victim_member",
+                member.id,
+                {"fields": changed, "household": household.victim_no},
+                disaster_number=disaster.number,
+            ),
             redirect=f"/households/{household.id}?tab=members&saved=1",
             form=lambda error: page(
-                "households/member.html", ctx, error.status_code, household=household, member=member,
-                form=data, version=data.get("version"), error=error, stale=isinstance(error, StaleEdit),
+                "households/member.html",
+                ctx,
+                error.status_code,
+                household=household,
+                member=member,
+                form=data,
+                version=data.get("version"),
+                error=error,
+                stale=isinstance(error, StaleEdit),
             ),
             refresh=[member],
         )
@@ -260,7 +345,9 @@ def members_by_household(db: Session, items: list[VictimHousehold]) -> dict[int,
         return {}
     grouped: dict[int, list[VictimMember]] = {}
     rows = db.execute(
-        select(VictimMember).where(VictimMember.household_id.in_([h.id for h in items])).order_by(VictimMember.sort_order)
+        select(VictimMember)
+        .where(VictimMember.household_id.in_([h.id for h in items]))
+        .order_by(VictimMember.sort_order)
     ).scalars()
     for member in rows:
         grouped.setdefault(member.household_id, []).append(member)

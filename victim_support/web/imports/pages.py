@@ -18,17 +18,17 @@ from litestar.response import Redirect, Response, Template
 from sqlmodel import Session
 
 from core import jobs
+from core.audit import record
+from core.csvfile import csv_bytes
 from core.errors import DomainError
 from core.jobs import BackgroundJob
+from core.settings import Settings
 from importers.fields import KINDS as KIND_SPECS
 from ledgers.registry import import_job, imports
 from ledgers.registry.models import ImportRun
-from core.csvfile import csv_bytes
-from core.audit import record
-from core.settings import Settings
 from victim_support.jobs import wake_runner
-from victim_support.web.context import RequestContext, provide_context, require_acting
 from victim_support.web.common import form_bool, form_str, is_htmx, page
+from victim_support.web.context import RequestContext, provide_context, require_acting
 
 # The kinds the import accepts, named as importers.fields names them (one source for both).
 KIND_LABELS = {kind: KIND_SPECS[kind].ja for kind in imports.KINDS}
@@ -90,12 +90,23 @@ class ImportPages(Controller):
         runs = imports.runs_of(db, municipality.id)
         gaiji = imports.gaiji_map_of(db, municipality.id)
         settings: Settings = request.app.state.settings
-        pending = [job for job in jobs.jobs_of(db, municipality.id, import_job.KIND,
-                                               stale_after=settings.job_stale_seconds)
-                   if job.state != jobs.SUCCEEDED]
+        pending = [
+            job
+            for job in jobs.jobs_of(db, municipality.id, import_job.KIND, stale_after=settings.job_stale_seconds)
+            if job.state != jobs.SUCCEEDED
+        ]
         db.commit()  # keeps interrupted marks
-        return page("imports/index.html", ctx, presets=presets, runs=runs, kinds=KIND_LABELS,
-                    statuses=STATUS_LABELS, run_status=imports.run_status, gaiji_count=len(gaiji), jobs=pending)
+        return page(
+            "imports/index.html",
+            ctx,
+            presets=presets,
+            runs=runs,
+            kinds=KIND_LABELS,
+            statuses=STATUS_LABELS,
+            run_status=imports.run_status,
+            gaiji_count=len(gaiji),
+            jobs=pending,
+        )
 
     @post("/", sync_to_thread=True, request_max_body_size=MAX_UPLOAD)
     def upload(
@@ -125,15 +136,20 @@ class ImportPages(Controller):
             else:
                 preset = form_str(data, "layout")
                 if not preset:
-                    raise DomainError("レイアウト（プリセット）を選ぶか、マッピングファイルを指定してください", field="layout")
+                    raise DomainError(
+                        "レイアウト（プリセット）を選ぶか、マッピングファイルを指定してください", field="layout"
+                    )
                 layout = load_preset(preset)
         except LayoutError as exc:
             raise DomainError(f"レイアウトの誤り: {exc}", field="mapping") from None
         except UnicodeDecodeError:
             raise DomainError("マッピングファイルは UTF-8 の TOML で用意してください", field="mapping") from None
         if layout.kind != kind:  # refused here, not by a job that would keep the file for a retry in vain
-            raise DomainError(f"レイアウト {layout.name} は「{KIND_LABELS.get(layout.kind, layout.kind)}」用です"
-                              "（選んだ台帳の種類と合いません）", field="layout")
+            raise DomainError(
+                f"レイアウト {layout.name} は「{KIND_LABELS.get(layout.kind, layout.kind)}」用です"
+                "（選んだ台帳の種類と合いません）",
+                field="layout",
+            )
         on_error = "skip" if form_str(data, "on_error") == "skip" else "abort"
         dry_run = form_bool(data, "dry_run")
         upload_dir = Settings.from_env().uploads
@@ -141,13 +157,26 @@ class ImportPages(Controller):
         stored = upload_dir / f"{uuid.uuid4().hex}-{Path(upload.filename).name[-80:]}"
         lines, sha256 = _store_upload(upload, stored)
         params = import_job.import_params(
-            kind=kind, stored_path=stored, file_name=Path(upload.filename).name, file_sha256=sha256,
-            on_error=on_error, dry_run=dry_run, actor=ctx.actor, preset=preset, mapping=mapping_text,
+            kind=kind,
+            stored_path=stored,
+            file_name=Path(upload.filename).name,
+            file_sha256=sha256,
+            on_error=on_error,
+            dry_run=dry_run,
+            actor=ctx.actor,
+            preset=preset,
+            mapping=mapping_text,
             mapping_name=mapping_name,
         )
         try:
-            job = jobs.enqueue(db, import_job.KIND, municipality.id, params, created_by_id=ctx.user.id,
-                               total=lines - (1 if getattr(layout, "header", False) else 0))
+            job = jobs.enqueue(
+                db,
+                import_job.KIND,
+                municipality.id,
+                params,
+                created_by_id=ctx.user.id,
+                total=lines - (1 if getattr(layout, "header", False) else 0),
+            )
             db.commit()
         except BaseException:
             stored.unlink(missing_ok=True)
@@ -199,8 +228,14 @@ class ImportPages(Controller):
         job = _job_in_tenant(request, db, ctx, job_id)
         settings: Settings = request.app.state.settings
         job = jobs.retry(db, job.id, stale_after=settings.job_stale_seconds)
-        record(db, ctx.actor, "job.retry", "background_job", job.id,
-               {"kind": job.kind, "file": job.params.get("file_name", ""), "attempts": job.attempts})
+        record(
+            db,
+            ctx.actor,
+            "job.retry",
+            "background_job",
+            job.id,
+            {"kind": job.kind, "file": job.params.get("file_name", ""), "attempts": job.attempts},
+        )
         db.commit()
         wake_runner(request.app)
         return Redirect(f"/admin/imports/jobs/{job.id}")
@@ -210,8 +245,15 @@ class ImportPages(Controller):
         ctx.require("registry.import")
         run = _run_in_tenant(db, ctx, run_id)
         issues = list(imports.issues_of(db, run.municipality_id, run_id))[:500]
-        return page("imports/run.html", ctx, run=run, issues=issues, kinds=KIND_LABELS, statuses=STATUS_LABELS,
-                    status=imports.run_status(run))
+        return page(
+            "imports/run.html",
+            ctx,
+            run=run,
+            issues=issues,
+            kinds=KIND_LABELS,
+            statuses=STATUS_LABELS,
+            status=imports.run_status(run),
+        )
 
     @get("/{run_id:int}/report.csv", sync_to_thread=True)
     def report(self, db: Session, ctx: RequestContext, run_id: int) -> Response:

@@ -38,10 +38,14 @@ class ResidentApi(Controller):
     dependencies = {"ctx": Provide(provide_api_context, sync_to_thread=True)}
 
     @get("/residents", sync_to_thread=True, summary="Search the resident register")
-    def search_residents(self, db: Session, ctx: RequestContext, code: str, q: str, limit: int = 50) -> list[ResidentOut]:
+    def search_residents(
+        self, db: Session, ctx: RequestContext, code: str, q: str, limit: int = 50
+    ) -> list[ResidentOut]:
         municipality = enter_municipality(db, ctx, code)
         ctx.require("resident.read")
-        return [resident_out(r) for r in registry.search_residents(db, municipality.id, q, limit=min(max(limit, 1), 200))]
+        return [
+            resident_out(r) for r in registry.search_residents(db, municipality.id, q, limit=min(max(limit, 1), 200))
+        ]
 
     @get("/residents/{atena_no:str}", sync_to_thread=True, summary="One resident by 宛名番号")
     def get_resident(self, db: Session, ctx: RequestContext, code: str, atena_no: str) -> ResidentOut:

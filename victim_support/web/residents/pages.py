@@ -42,9 +42,14 @@ class ResidentPages(Controller):
             for t in taxes
         }
         return page(
-            "residents/detail.html", ctx, resident=resident,
-            members=registry.household_members(db, municipality.id, resident.household_no) if resident.household_no else [],
+            "residents/detail.html",
+            ctx,
+            resident=resident,
+            members=registry.household_members(db, municipality.id, resident.household_no)
+            if resident.household_no
+            else [],
             dwellings=registry.dwellings_of_household(db, municipality.id, resident.household_no),
-            taxes=taxes, incomes=incomes,
+            taxes=taxes,
+            incomes=incomes,
             changes=registry.changes_of(db, municipality.id, "resident", atena_no),
         )

@@ -14,13 +14,13 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from core.clock import today_jst
-from ledgers.damage import SURVEYS
 from core.errors import DomainError
+from core.settings import Settings
+from ledgers.damage import SURVEYS
 from ledgers.surveys import services as surveys
 from ledgers.surveys.models import SURVEY_KIND_LABELS, Survey
-from core.settings import Settings
-from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
 from victim_support.web.common import Form, Multipart, form_bool, form_date, form_str, page
+from victim_support.web.context import RequestContext, acting_disaster, provide_context, require_acting
 from victim_support.web.forms import Audit, save
 
 
@@ -29,14 +29,16 @@ def photo_dir() -> Path:
     return Settings.from_env().photos
 
 
-def _as_list(value: Any) -> list[Any]:  # noqa: ANN401
+def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def survey_input(data: dict[str, Any]) -> surveys.SurveyInput:
-    parts = {key[5:]: str(value).strip() for key, value in data.items() if key.startswith("part_") and str(value).strip()}
+    parts = {
+        key[5:]: str(value).strip() for key, value in data.items() if key.startswith("part_") and str(value).strip()
+    }
     return surveys.SurveyInput(
         kind=form_str(data, "kind") or "first",
         surveyed_on=form_date(data, "surveyed_on", "調査日"),
@@ -59,21 +61,40 @@ class SurveyPages(Controller):
     dependencies = {"ctx": Provide(provide_context, sync_to_thread=True)}
 
     @get("/surveys", sync_to_thread=True)
-    def plan(self, db: Session, ctx: RequestContext, team: str | None = None, town: str = "", pending: bool = False,
-             added: int | None = None) -> Template:
+    def plan(
+        self,
+        db: Session,
+        ctx: RequestContext,
+        team: str | None = None,
+        town: str = "",
+        pending: bool = False,
+        added: int | None = None,
+    ) -> Template:
         disaster = acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=pending)
-        return page("surveys/plan.html", ctx, disaster=disaster, rows=rows, progress=surveys.progress(db, disaster),
-                    team=team, town=town, pending=pending, added=added, kind_label=surveys.kind_label)
+        return page(
+            "surveys/plan.html",
+            ctx,
+            disaster=disaster,
+            rows=rows,
+            progress=surveys.progress(db, disaster),
+            team=team,
+            town=town,
+            pending=pending,
+            added=added,
+            kind_label=surveys.kind_label,
+        )
 
     @post("/surveys/plan/build", sync_to_thread=True)
     def plan_build(self, db: Session, ctx: RequestContext) -> Redirect:
         disaster = acting_disaster(ctx, "survey.write")
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: surveys.build_plan(db, disaster, ctx.municipality.name),
-            audit=lambda added: Audit("survey.plan_build", "disaster", disaster.number, {"added": added},
-                                      disaster_number=disaster.number),
+            audit=lambda added: Audit(
+                "survey.plan_build", "disaster", disaster.number, {"added": added}, disaster_number=disaster.number
+            ),
             redirect=lambda added: f"/surveys?added={added}",
         )
 
@@ -82,9 +103,12 @@ class SurveyPages(Controller):
         disaster = acting_disaster(ctx, "survey.write")
         house_no = form_str(data, "house_no")
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: surveys.add_to_plan(db, disaster, house_no, form_str(data, "team"), ctx.municipality.name),
-            audit=lambda item: Audit("survey.plan_add", "dwelling", house_no, {"team": item.team}, disaster_number=disaster.number),
+            audit=lambda item: Audit(
+                "survey.plan_add", "dwelling", house_no, {"team": item.team}, disaster_number=disaster.number
+            ),
             redirect="/surveys?added=1",
         )
 
@@ -94,10 +118,16 @@ class SurveyPages(Controller):
         ids = [int(v) for v in _as_list(data.get("item")) if str(v).isdigit()]
         team = form_str(data, "team")
         return save(
-            db, ctx,
+            db,
+            ctx,
             lambda: surveys.assign_team(db, disaster, ids, team),
-            audit=lambda count: Audit("survey.assign", "disaster", disaster.number, {"team": team, "count": count},
-                                      disaster_number=disaster.number),
+            audit=lambda count: Audit(
+                "survey.assign",
+                "disaster",
+                disaster.number,
+                {"team": team, "count": count},
+                disaster_number=disaster.number,
+            ),
             redirect="/surveys",
         )
 
@@ -106,11 +136,24 @@ class SurveyPages(Controller):
         """Printable survey sheet (調査票) of a team: one block per dwelling, with boxes to fill in."""
         disaster = acting_disaster(ctx, "household.read")
         rows = surveys.plan_rows(db, disaster, team=team, town=town or None, pending_only=True)
-        households = {r.dwelling.id: surveys.households_of_dwelling(db, disaster, r.dwelling.id) for r in rows} if len(rows) <= 300 else {}
+        households = (
+            {r.dwelling.id: surveys.households_of_dwelling(db, disaster, r.dwelling.id) for r in rows}
+            if len(rows) <= 300
+            else {}
+        )
         ruleset = surveys.ruleset_for(disaster, "ratio")
         weights = ruleset.part_weights("wooden", "first")
-        return page("surveys/sheet.html", ctx, disaster=disaster, rows=rows, team=team, town=town, households=households,
-                    ruleset=ruleset, weights=weights)
+        return page(
+            "surveys/sheet.html",
+            ctx,
+            disaster=disaster,
+            rows=rows,
+            team=team,
+            town=town,
+            households=households,
+            ruleset=ruleset,
+            weights=weights,
+        )
 
     @get("/surveys/dwellings/{dwelling_id:int}", sync_to_thread=True)
     def entry(self, db: Session, ctx: RequestContext, dwelling_id: int, saved: int | None = None) -> Template:
@@ -126,8 +169,16 @@ class SurveyPages(Controller):
             survey = surveys.record_survey(db, disaster, context["dwelling"], survey_input(data), ctx.user.id)
             for upload in _as_list(data.get("photos")):
                 if isinstance(upload, UploadFile) and upload.filename:
-                    surveys.add_photo(db, survey, upload.filename, upload.file.read(), upload.content_type, photo_dir(),
-                                      ctx.municipality.code, disaster.number)
+                    surveys.add_photo(
+                        db,
+                        survey,
+                        upload.filename,
+                        upload.file.read(),
+                        upload.content_type,
+                        photo_dir(),
+                        ctx.municipality.code,
+                        disaster.number,
+                    )
             return survey
 
         def form_again(error: DomainError) -> Template:
@@ -135,11 +186,21 @@ class SurveyPages(Controller):
             return page("surveys/entry.html", ctx, error.status_code, **context, form=form, error=error, saved=None)
 
         return save(
-            db, ctx, record_survey,
+            db,
+            ctx,
+            record_survey,
             audit=lambda survey: Audit(
-                "survey.create", "damage_survey", survey.id,
-                {"house_no": context["dwelling"].house_no, "kind": survey.kind, "class": survey.damage_class,
-                 "rule_version": survey.rule_version, "manual": survey.manual}, disaster_number=disaster.number,
+                "survey.create",
+                "damage_survey",
+                survey.id,
+                {
+                    "house_no": context["dwelling"].house_no,
+                    "kind": survey.kind,
+                    "class": survey.damage_class,
+                    "rule_version": survey.rule_version,
+                    "manual": survey.manual,
+                },
+                disaster_number=disaster.number,
             ),
             redirect=lambda survey: f"/surveys/dwellings/{dwelling_id}?saved={survey.id}",
             form=form_again,
@@ -155,8 +216,11 @@ class SurveyPages(Controller):
         path = photo_dir() / photo.stored_path
         if not path.is_file():
             raise NotFoundException("写真のファイルが見つかりません")
-        return Response(path.read_bytes(), media_type=photo.content_type or "application/octet-stream",
-                        headers={"Cache-Control": "private, max-age=3600"})
+        return Response(
+            path.read_bytes(),
+            media_type=photo.content_type or "application/octet-stream",
+            headers={"Cache-Control": "private, max-age=3600"},
+        )
 
 
 def _entry_context(db: Session, ctx: RequestContext, disaster, dwelling_id: int) -> dict[str, Any]:  # noqa: ANN001
@@ -167,10 +231,14 @@ def _entry_context(db: Session, ctx: RequestContext, disaster, dwelling_id: int)
     ratio_rules = surveys.ruleset_for(disaster, "ratio")
     structure = surveys.structure_code(dwelling.structure)
     return {
-        "disaster": disaster, "dwelling": dwelling, "chain": list(reversed(chain)),
+        "disaster": disaster,
+        "dwelling": dwelling,
+        "chain": list(reversed(chain)),
         "photos": surveys.photos_of(db, [s.id for s in chain]),
         "households": surveys.households_of_dwelling(db, disaster, dwelling.id),
-        "ratio_rules": ratio_rules, "weights": {s: ratio_rules.part_weights(structure, s) for s in SURVEYS},
-        "kinds": [(k.value, label) for k, label in SURVEY_KIND_LABELS.items()], "kind_label": surveys.kind_label,
+        "ratio_rules": ratio_rules,
+        "weights": {s: ratio_rules.part_weights(structure, s) for s in SURVEYS},
+        "kinds": [(k.value, label) for k, label in SURVEY_KIND_LABELS.items()],
+        "kind_label": surveys.kind_label,
         "today": today_jst().isoformat(),
     }
