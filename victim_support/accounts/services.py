@@ -206,35 +206,32 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     return LoginResult(user)
 
 
-def register_failure(session: Session, settings: Settings, user: User) -> None:
-    """Count a failed password or second-factor code; too many in the window lock the account."""
+def _count_failure(session: Session, settings: Settings, user: User, count: str, since: str) -> None:
+    """Add one failure to the counter ``count`` (window start in ``since``); at the threshold within
+    the window the account is locked for ``lockout_minutes`` and the counter starts again."""
     now = utcnow()
     window = timedelta(minutes=settings.lockout_window_minutes)
-    if user.first_failed_at is None or now - user.first_failed_at > window:
-        user.first_failed_at = now
-        user.failed_logins = 0
-    user.failed_logins += 1
-    if user.failed_logins >= settings.lockout_threshold:
+    started = getattr(user, since)
+    if started is None or now - started > window:
+        setattr(user, since, now)
+        setattr(user, count, 0)
+    setattr(user, count, getattr(user, count) + 1)
+    if getattr(user, count) >= settings.lockout_threshold:
         user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        user.failed_logins = 0
-        user.first_failed_at = None
+        setattr(user, count, 0)
+        setattr(user, since, None)
     session.add(user)
+
+
+def register_failure(session: Session, settings: Settings, user: User) -> None:
+    """Count a failed password; too many in the window lock the account."""
+    _count_failure(session, settings, user, "failed_logins", "first_failed_at")
 
 
 def register_second_factor_failure(session: Session, settings: Settings, user: User) -> None:
     """Count a wrong second-factor code on its own (a correct password never resets it); too many
     in the window lock the account like password failures do."""
-    now = utcnow()
-    window = timedelta(minutes=settings.lockout_window_minutes)
-    if user.totp_first_failed_at is None or now - user.totp_first_failed_at > window:
-        user.totp_first_failed_at = now
-        user.totp_failures = 0
-    user.totp_failures += 1
-    if user.totp_failures >= settings.lockout_threshold:
-        user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        user.totp_failures = 0
-        user.totp_first_failed_at = None
-    session.add(user)
+    _count_failure(session, settings, user, "totp_failures", "totp_first_failed_at")
 
 
 def second_factor_passed(session: Session, user: User) -> None:
