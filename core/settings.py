@@ -67,6 +67,8 @@ class Settings:
     audit_key: str | None = field(default=None, repr=False)
     audit_key_file: Path | None = None
     audit_checkpoint_file: Path | None = None
+    # Minutes between the checkpoints each app instance writes by itself (0: only by hand).
+    audit_checkpoint_minutes: float = 60
     # TrueType font embedded in certificates (None = the IPAexGothic shipped with the package).
     certificate_font: Path | None = None
     # How imports read a file: auto (a second process for large files), process, inline.
@@ -101,6 +103,7 @@ class Settings:
             audit_key=os.environ.get("VS_AUDIT_KEY") or None,
             audit_key_file=_path("VS_AUDIT_KEY_FILE"),
             audit_checkpoint_file=_path("VS_AUDIT_CHECKPOINT_FILE"),
+            audit_checkpoint_minutes=float(os.environ.get("VS_AUDIT_CHECKPOINT_MINUTES") or 60),
             certificate_font=_path("VS_CERT_FONT"),
             import_reader=reader,
             job_stale_seconds=_int("VS_JOB_STALE_SECONDS", 60),
@@ -152,6 +155,7 @@ ENVIRONMENT = (
     ("VS_AUDIT_KEY", "(unset)", "key signing the audit checkpoints, URL-safe base64 of 32 bytes"),
     ("VS_AUDIT_KEY_FILE", "var/audit.key", "file holding that key (`victim-support keys init` makes it)"),
     ("VS_AUDIT_CHECKPOINT_FILE", "var/audit-checkpoints.jsonl", "where signed checkpoints are appended"),
+    ("VS_AUDIT_CHECKPOINT_MINUTES", "60", "minutes between the checkpoints each app instance writes (0: off)"),
     ("VS_CERT_FONT", "bundled IPAexGothic", "TrueType font embedded in certificates"),
     ("VS_IMPORT_READER", "auto", "auto, process or inline: how imports read a file"),
     ("VS_JOB_STALE_SECONDS", "60", "seconds without a heartbeat before a background job shows as interrupted"),

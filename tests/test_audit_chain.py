@@ -246,3 +246,28 @@ def test_cli_checkpoint_then_verify_detects_the_rewrite(fresh_database_url, tmp_
         assert broken.exit_code == 1 and "rewritten" in broken.output, broken.output
     finally:
         engine.dispose()
+
+
+def test_each_app_instance_writes_checkpoints_by_itself(fresh_database_url, tmp_path, monkeypatch):
+    import time
+
+    from core.settings import Settings
+    from victim_support.jobs import CheckpointTimer
+
+    monkeypatch.setenv("VS_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    monkeypatch.setenv("VS_AUDIT_CHECKPOINT_FILE", str(tmp_path / "checkpoints.jsonl"))
+    engine = make_engine(fresh_database_url)
+    try:
+        _append(engine, 3)
+        timer = CheckpointTimer(engine, Settings.from_env(), minutes=0.002)  # every 0.12 s
+        timer.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(audit.read_checkpoints(tmp_path / "checkpoints.jsonl")) < 2:
+            time.sleep(0.05)
+        timer.stop()
+        written = audit.read_checkpoints(tmp_path / "checkpoints.jsonl")
+        assert len(written) >= 2 and {c.seq for c in written} == {3}
+        with Session(engine) as session:
+            assert audit.verify_checkpoints(session, written, audit.audit_key()) == []
+    finally:
+        engine.dispose()
