@@ -88,7 +88,7 @@ class Band:
 
     damage_class: str
     minimum: Decimal  # percent for ratio tables, metres above the floor for flood tables
-    verified: bool  # the band is verified in the reference (rules-and-formats.md [V])
+    verified: bool  # the band was checked against its source document ([V] in docs/damage-rules.md)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class Ruleset:
     valid_from: date
     valid_until: date | None  # inclusive; None = still in force
     source: str
-    verified: bool  # every band, table and weight in the file is verified in the reference
+    verified: bool  # every band, table and weight in the file was checked against its source
     unverified: tuple[str, ...]  # what is not (empty when verified)
     notes: str
     classes: tuple[DamageClass, ...]  # most severe first
@@ -197,7 +197,7 @@ class Judgement:
     value: Decimal | None = None  # the percent or the depth (m) that was judged
     note: str = ""  # the input in words, e.g. 損害割合 49.99% / 床上浸水 1.2 m（外力あり）
     condition: str = ""  # flood only: external_force | no_external_force
-    verified: bool | None = None  # the band used is verified in the reference; None for manual
+    verified: bool | None = None  # the band used was checked against its source; None for manual
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (Decimals as strings) for storage next to a survey."""

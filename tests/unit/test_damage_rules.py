@@ -207,7 +207,7 @@ FLOOR_CASES = {
     ],
 }
 
-# Whether the band that decides is verified in the reference ([V]), per version: ratio, floor.
+# Whether the band that decides was checked against its source ([V]), per version: ratio, floor.
 RATIO_VERIFIED = {
     "ratio-2001": {TOTAL: False, HALF: False, PARTIAL: False},
     "ratio-2004": {TOTAL: True, LARGE: True, HALF: True, PARTIAL: True},
@@ -668,7 +668,7 @@ def test_ratio_from_parts_refusals():
     with pytest.raises(DomainError, match="columns"):
         ratio_from_parts(ruleset, "wooden", {"columns": 1}, survey="first")  # not a 1st-survey part
     with pytest.raises(DomainError, match="non_wooden"):
-        ratio_from_parts(ruleset, "non_wooden", {"roof": 1})  # not in the reference
+        ratio_from_parts(ruleset, "non_wooden", {"roof": 1})  # no non-wooden weights in the rule data
     with pytest.raises(DomainError, match="ratio-2001"):
         ratio_from_parts(get_ruleset("ratio-2001"), "wooden", {"roof": 1})
     with pytest.raises(DomainError, match="調査"):

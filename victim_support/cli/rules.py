@@ -75,7 +75,7 @@ def rules() -> None:
 def rules_list(kind: str | None, as_json: bool) -> None:
     """List rule versions with validity dates, verification status and source.
 
-    Status: verified = every band in the file is verified in the reference; partly = some are;
+    Status: verified = every band in the file was checked against its source; partly = some were;
     unverified = none are (see `rules show VERSION` for what is not verified).
     """
     rows = [r for r in damage.load_rulesets() if kind is None or r.kind == kind]
