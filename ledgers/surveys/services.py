@@ -325,6 +325,13 @@ def get_photo(session: Session, municipality_id: int, photo_id: int) -> SurveyPh
     ).scalar_one_or_none()
 
 
+def disaster_of_photo(session: Session, photo: SurveyPhoto) -> Disaster:
+    """The disaster whose survey the photo belongs to (a permission check needs it)."""
+    return session.execute(
+        select(Disaster).join(Survey, Survey.disaster_id == Disaster.id).where(Survey.id == photo.survey_id)
+    ).scalar_one()
+
+
 # ---------------------------------------------------------------- dwellings of households
 
 

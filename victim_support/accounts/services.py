@@ -113,6 +113,9 @@ class Access:
         return any(g.role == Role.system_admin.value for g in self.grants)
 
     def can(self, permission: str, municipality_id: int | None, disaster_id: int | None = None) -> bool:
+        """Whether a grant allows ``permission`` in the municipality for the disaster ``disaster_id``,
+        or, with ``disaster_id`` None, for the whole municipality. A grant limited to one disaster
+        allows only actions on that disaster: never a municipality-wide one."""
         for grant in self.grants:
             if permission not in PERMISSIONS.get(grant.role, frozenset()):
                 continue
@@ -120,10 +123,22 @@ class Access:
                 return True
             if grant.municipality_id != municipality_id:
                 continue
-            if grant.disaster_id is not None and disaster_id is not None and grant.disaster_id != disaster_id:
+            if grant.disaster_id is not None and grant.disaster_id != disaster_id:
                 continue
             return True
         return False
+
+    def can_somewhere(self, permission: str, municipality_id: int | None) -> bool:
+        """Whether some grant allows ``permission`` in the municipality, for at least one disaster
+        (for listings that are then limited to ``disaster_scope``)."""
+        return any(
+            permission in PERMISSIONS.get(g.role, frozenset())
+            and (
+                g.municipality_id == municipality_id
+                or (g.role == Role.system_admin.value and g.municipality_id is None)
+            )
+            for g in self.grants
+        )
 
     def can_enter(self, municipality_id: int) -> bool:
         return self.is_system_admin or any(g.municipality_id == municipality_id for g in self.grants)

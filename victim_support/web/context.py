@@ -51,9 +51,35 @@ class RequestContext:
             disaster_number=self.disaster.number if self.disaster else "",
         )
 
-    def require(self, permission: str, disaster: Disaster | None = None) -> None:
+    # The one permission check of pages, the API and downloads: it always knows the municipality
+    # and the disaster (or that the action is municipality-wide).
+
+    def require(self, permission: str, disaster: Disaster) -> None:
+        """``permission`` for an action on ``disaster`` (of the acting municipality)."""
         municipality_id = self.municipality.id if self.municipality else None
-        if not self.access.can(permission, municipality_id, disaster.id if disaster else None):
+        if disaster is None or disaster.municipality_id != municipality_id:
+            raise PermissionDeniedException("この操作を行う権限がありません")
+        if not self.access.can(permission, municipality_id, disaster.id):
+            raise PermissionDeniedException("この操作を行う権限がありません")
+
+    def require_municipal(self, permission: str) -> None:
+        """``permission`` for a municipality-wide action (imports, new disasters, issuer settings):
+        a grant limited to one disaster never allows it."""
+        municipality_id = self.municipality.id if self.municipality else None
+        if not self.access.can(permission, municipality_id, None):
+            raise PermissionDeniedException("この操作は災害を限定しない権限が必要です")
+
+    def require_here(self, permission: str) -> None:
+        """``permission`` where the user is working: the acting disaster when one is chosen (a grant
+        limited to it suffices), else the whole municipality."""
+        if self.disaster is not None:
+            self.require(permission, self.disaster)
+        else:
+            self.require_municipal(permission)
+
+    def require_listing(self, permission: str) -> None:
+        """``permission`` for at least one disaster (the listing is then limited to the user's scope)."""
+        if not self.access.can_somewhere(permission, self.municipality.id if self.municipality else None):
             raise PermissionDeniedException("この操作を行う権限がありません")
 
     def can(self, permission: str) -> bool:

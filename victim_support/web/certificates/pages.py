@@ -358,14 +358,14 @@ class CertificatePages(Controller):
     @get("/admin/issuer", sync_to_thread=True)
     def issuer_form(self, db: Session, ctx: RequestContext, saved: bool = False) -> Template:
         municipality = require_acting(ctx)
-        ctx.require("certificate.configure")
+        ctx.require_municipal("certificate.configure")
         setting = certificates.get_issuer_setting(db, municipality.id)
         return page("certificates/issuer.html", ctx, setting=setting, saved=saved)
 
     @post("/admin/issuer", sync_to_thread=True)
     def issuer_save(self, db: Session, ctx: RequestContext, data: Multipart) -> Redirect:
         municipality = require_acting(ctx)
-        ctx.require("certificate.configure")
+        ctx.require_municipal("certificate.configure")
         upload = data.get("seal")
         seal = upload.file.read() if isinstance(upload, UploadFile) and upload.filename else None
         return save(
@@ -391,7 +391,7 @@ class CertificatePages(Controller):
         from ledgers.certificates import CertificateView, render_certificate
 
         municipality = require_acting(ctx)
-        ctx.require("certificate.configure")
+        ctx.require_municipal("certificate.configure")
         view = CertificateView(
             number="見本",
             issued_on=today_jst(),

@@ -61,7 +61,7 @@ class DisasterApi(Controller):
     @get("/disasters", sync_to_thread=True, summary="List disasters")
     def list_disasters(self, db: Session, ctx: RequestContext, code: str) -> list[DisasterOut]:
         municipality = enter_municipality(db, ctx, code)
-        ctx.require("disaster.read")
+        ctx.require_listing("disaster.read")
         items = disasters.list_disasters(db, municipality.id, only_ids=ctx.access.disaster_scope(municipality.id))
         counts = household_services.households_per_disaster(db, municipality.id)
         return [disaster_out(db, code, d, counts.get(d.id, 0)) for d in items]
@@ -69,7 +69,7 @@ class DisasterApi(Controller):
     @post("/disasters", sync_to_thread=True, status_code=HTTP_201_CREATED, summary="Register a disaster")
     def create_disaster(self, db: Session, ctx: RequestContext, code: str, data: DisasterIn) -> DisasterOut:
         municipality = enter_municipality(db, ctx, code)
-        ctx.require("disaster.manage")
+        ctx.require_municipal("disaster.manage")
         disaster = disasters.add_disaster(
             db,
             municipality.id,

@@ -32,13 +32,13 @@ class DisasterPages(Controller):
     @get("/disasters/new", sync_to_thread=True)
     def disaster_new(self, ctx: RequestContext) -> Template:
         require_acting(ctx)
-        ctx.require("disaster.manage")
+        ctx.require_municipal("disaster.manage")
         return page("disasters/form.html", ctx, form={}, disaster=None)
 
     @post("/disasters", sync_to_thread=True)
     def disaster_create(self, db: Session, ctx: RequestContext, data: Form) -> Template | Redirect:
         municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
+        ctx.require_municipal("disaster.manage")
         return save(
             db,
             ctx,
@@ -55,15 +55,15 @@ class DisasterPages(Controller):
     @get("/disasters/{number:str}/edit", sync_to_thread=True)
     def disaster_edit(self, db: Session, ctx: RequestContext, number: str) -> Template:
         municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
         disaster = disasters.require_disaster(db, municipality.id, number)
+        ctx.require("disaster.manage", disaster)
         return page("disasters/form.html", ctx, form=_disaster_form(disaster), disaster=disaster)
 
     @post("/disasters/{number:str}/edit", sync_to_thread=True)
     def disaster_update(self, db: Session, ctx: RequestContext, number: str, data: Form) -> Template | Redirect:
         municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
         disaster = disasters.require_disaster(db, municipality.id, number)
+        ctx.require("disaster.manage", disaster)
         return save(
             db,
             ctx,
@@ -79,8 +79,8 @@ class DisasterPages(Controller):
     @post("/disasters/{number:str}/damage-rules", sync_to_thread=True)
     def damage_rules(self, db: Session, ctx: RequestContext, number: str, data: Form) -> Redirect:
         municipality = require_acting(ctx)
-        ctx.require("disaster.manage")
         disaster = disasters.require_disaster(db, municipality.id, number)
+        ctx.require("disaster.manage", disaster)
         before = disaster.damage_rules_override
         return save(
             db,

@@ -83,7 +83,7 @@ class ImportPages(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request, db: Session, ctx: RequestContext) -> Template:
         municipality = require_acting(ctx)
-        ctx.require("registry.import")
+        ctx.require_municipal("registry.import")
         from importers.layout import list_presets, load_preset
 
         presets = [(name, load_preset(name)) for name in list_presets()]
@@ -117,7 +117,7 @@ class ImportPages(Controller):
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Redirect:
         municipality = require_acting(ctx)
-        ctx.require("registry.import")
+        ctx.require_municipal("registry.import")
         from importers.layout import LayoutError, load_preset, parse_layout
 
         kind = form_str(data, "kind")
@@ -195,7 +195,7 @@ class ImportPages(Controller):
         from ledgers.registry.gaiji import GaijiMapError, parse_gaiji_csv, replace_gaiji_map
 
         municipality = require_acting(ctx)
-        ctx.require("registry.import")
+        ctx.require_municipal("registry.import")
         upload = data.get("gaiji_file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise DomainError("外字表の CSV ファイルを選んでください", field="gaiji_file")
@@ -212,7 +212,7 @@ class ImportPages(Controller):
     def job(self, request: Request, db: Session, ctx: RequestContext, job_id: int) -> Template | Redirect:
         """The job's state and progress, read from its row: any instance shows any job."""
         require_acting(ctx)
-        ctx.require("registry.import")
+        ctx.require_municipal("registry.import")
         job = _job_in_tenant(request, db, ctx, job_id)
         run_id = job.result.get("run_id")
         if job.state == jobs.SUCCEEDED and run_id and not is_htmx(request):
@@ -224,7 +224,7 @@ class ImportPages(Controller):
     def retry(self, request: Request, db: Session, ctx: RequestContext, job_id: int) -> Redirect:
         """再実行: queue a failed or interrupted import again (its stored file is kept for this)."""
         require_acting(ctx)
-        ctx.require("registry.import")
+        ctx.require_municipal("registry.import")
         job = _job_in_tenant(request, db, ctx, job_id)
         settings: Settings = request.app.state.settings
         job = jobs.retry(db, job.id, stale_after=settings.job_stale_seconds)
@@ -242,7 +242,7 @@ class ImportPages(Controller):
 
     @get("/{run_id:int}", sync_to_thread=True)
     def run_page(self, db: Session, ctx: RequestContext, run_id: int) -> Template:
-        ctx.require("registry.import")
+        ctx.require_municipal("registry.import")
         run = _run_in_tenant(db, ctx, run_id)
         issues = list(imports.issues_of(db, run.municipality_id, run_id))[:500]
         return page(
@@ -257,7 +257,7 @@ class ImportPages(Controller):
 
     @get("/{run_id:int}/report.csv", sync_to_thread=True)
     def report(self, db: Session, ctx: RequestContext, run_id: int) -> Response:
-        ctx.require("registry.import")
+        ctx.require_municipal("registry.import")
         run = _run_in_tenant(db, ctx, run_id)
         rows = (
             (issue.line_no, issue.field, issue.value, issue.reason, "誤り" if issue.severity == "error" else "注意")

@@ -42,7 +42,7 @@ class ResidentApi(Controller):
         self, db: Session, ctx: RequestContext, code: str, q: str, limit: int = 50
     ) -> list[ResidentOut]:
         municipality = enter_municipality(db, ctx, code)
-        ctx.require("resident.read")
+        ctx.require_municipal("resident.read")
         return [
             resident_out(r) for r in registry.search_residents(db, municipality.id, q, limit=min(max(limit, 1), 200))
         ]
@@ -50,7 +50,7 @@ class ResidentApi(Controller):
     @get("/residents/{atena_no:str}", sync_to_thread=True, summary="One resident by 宛名番号")
     def get_resident(self, db: Session, ctx: RequestContext, code: str, atena_no: str) -> ResidentOut:
         municipality = enter_municipality(db, ctx, code)
-        ctx.require("resident.read")
+        ctx.require_municipal("resident.read")
         resident = registry.get_resident(db, municipality.id, atena_no)
         if resident is None:
             raise NotFoundException(f"宛名番号 {atena_no} の住民はいません")

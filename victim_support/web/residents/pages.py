@@ -22,7 +22,7 @@ class ResidentPages(Controller):
     @get("/residents", sync_to_thread=True)
     def resident_search(self, request: Request, db: Session, ctx: RequestContext, q: str = "") -> Template:
         municipality = require_acting(ctx)
-        ctx.require("resident.read")
+        ctx.require_here("resident.read")
         results = registry.search_residents(db, municipality.id, q, limit=100) if q.strip() else []
         template = "residents/_results.html" if is_htmx(request) else "residents/search.html"
         return page(template, ctx, q=q, results=results)
@@ -30,7 +30,7 @@ class ResidentPages(Controller):
     @get("/residents/{atena_no:str}", sync_to_thread=True)
     def resident_detail(self, db: Session, ctx: RequestContext, atena_no: str) -> Template:
         municipality = require_acting(ctx)
-        ctx.require("resident.read")
+        ctx.require_here("resident.read")
         resident = registry.get_resident(db, municipality.id, atena_no)
         if resident is None:
             raise NotFoundException("該当する住民が見つかりません")

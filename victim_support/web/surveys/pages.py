@@ -209,10 +209,10 @@ class SurveyPages(Controller):
     @get("/surveys/photos/{photo_id:int}", sync_to_thread=True)
     def photo(self, db: Session, ctx: RequestContext, photo_id: int) -> Response:
         municipality = require_acting(ctx)
-        ctx.require("household.read")
         photo = surveys.get_photo(db, municipality.id, photo_id)
         if photo is None:
             raise NotFoundException("指定された写真はありません")
+        ctx.require("household.read", surveys.disaster_of_photo(db, photo))
         path = photo_dir() / photo.stored_path
         if not path.is_file():
             raise NotFoundException("写真のファイルが見つかりません")
