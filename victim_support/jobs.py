@@ -27,7 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def start_runner(app: Litestar) -> None:
-    """``on_startup``: this instance's runner polls for queued jobs in a thread of its own."""
+    """``on_startup``: this instance's runner polls for queued jobs in a thread of its own. An app
+    started twice at once (two test clients of one app) keeps one runner, stopped with the last."""
+    users = getattr(app.state, "job_runner_users", 0)
+    app.state.job_runner_users = users + 1
+    if users:
+        return
     settings: Settings = app.state.settings
     runner = jobs.JobRunner(app.state.engine, kinds=KINDS, stale_after=settings.job_stale_seconds)
     app.state.jobs = runner
@@ -36,8 +41,9 @@ def start_runner(app: Litestar) -> None:
 
 def stop_runner(app: Litestar) -> None:
     """``on_shutdown``: stop polling; a job still running is told to stop and shows as interrupted."""
+    app.state.job_runner_users = max(getattr(app.state, "job_runner_users", 1) - 1, 0)
     runner: jobs.JobRunner | None = getattr(app.state, "jobs", None)
-    if runner is not None:
+    if runner is not None and app.state.job_runner_users == 0:
         runner.stop()
 
 
@@ -78,13 +84,16 @@ class CheckpointTimer:
 
 def start_checkpoints(app: Litestar) -> None:
     settings: Settings = app.state.settings
-    if settings.audit_checkpoint_minutes > 0:
+    users = getattr(app.state, "checkpoint_users", 0)
+    app.state.checkpoint_users = users + 1
+    if users == 0 and settings.audit_checkpoint_minutes > 0:
         timer = CheckpointTimer(app.state.engine, settings, settings.audit_checkpoint_minutes)
         app.state.checkpoints = timer
         timer.start()
 
 
 def stop_checkpoints(app: Litestar) -> None:
+    app.state.checkpoint_users = max(getattr(app.state, "checkpoint_users", 1) - 1, 0)
     timer: CheckpointTimer | None = getattr(app.state, "checkpoints", None)
-    if timer is not None:
+    if timer is not None and app.state.checkpoint_users == 0:
         timer.stop()
