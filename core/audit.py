@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel
 
 from core.clock import utcnow
+from core.keys import load_key
 from core.settings import Settings
 
 
@@ -231,20 +229,16 @@ def audit_key(settings: Settings | None = None, *, create: bool = False) -> byte
     """The checkpoint key: VS_AUDIT_KEY (URL-safe base64), else the key file; ``create`` makes the
     file (0600) when missing (``victim-support keys init``, the demo, the tests)."""
     settings = settings or Settings.from_env()
-    if settings.audit_key:
-        return base64.urlsafe_b64decode(settings.audit_key)
     path = settings.audit_key_path
-    if not path.exists():
-        if not (create or settings.generate_my_number_key):
-            raise MissingAuditKey(
-                f"監査ログの署名鍵がありません: VS_AUDIT_KEY を設定するか、鍵ファイル {path} を置いてください"
-                "（victim-support keys init で作れます）"
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)))
-    return base64.urlsafe_b64decode(path.read_bytes().strip())
+    return load_key(
+        settings.audit_key,
+        path,
+        generate=create or settings.generate_my_number_key,
+        missing=MissingAuditKey(
+            f"監査ログの署名鍵がありません: VS_AUDIT_KEY を設定するか、鍵ファイル {path} を置いてください"
+            "（victim-support keys init で作れます）"
+        ),
+    )
 
 
 def _sign(key: bytes, checkpoint: Checkpoint) -> str:

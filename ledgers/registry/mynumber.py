@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.codes import is_valid_my_number, my_number_check_digit
+from core.keys import load_key, write_key_file
 from core.settings import Settings
 
 __all__ = ["MASK", "decrypt", "encrypt", "fingerprint", "is_valid_my_number", "mask", "my_number_check_digit"]
@@ -40,13 +41,9 @@ class MissingKey(RuntimeError):
 def generate_key_file(path: Path | None = None) -> Path:
     """Write a new random key (URL-safe base64 of 32 bytes, mode 0600); refuses to overwrite one.
     Run once per deployment (``victim-support keys init``); the demo does it for its own var/."""
-    path = path or _key_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)))
+    made = write_key_file(path or _key_file())
     _key.cache_clear()
-    return path
+    return made
 
 
 @lru_cache(maxsize=1)
@@ -54,18 +51,16 @@ def _key() -> bytes:
     """The key from VS_MY_NUMBER_KEY or the key file. Every instance of a deployment must use the
     same key, so none is generated here unless VS_GENERATE_MY_NUMBER_KEY=1 (demo and tests)."""
     settings = Settings.from_env()
-    if settings.my_number_key:
-        key = base64.urlsafe_b64decode(settings.my_number_key)
-    else:
-        path = _key_file()
-        if not path.exists():
-            if not settings.generate_my_number_key:
-                raise MissingKey(
-                    f"個人番号の暗号鍵がありません: VS_MY_NUMBER_KEY を設定するか、鍵ファイル {path} を置いてください"
-                    "（victim-support keys init で作れます。すべてのサーバーで同じ鍵を使います）"
-                )
-            generate_key_file(path)
-        key = base64.urlsafe_b64decode(path.read_bytes().strip())
+    path = _key_file()
+    key = load_key(
+        settings.my_number_key,
+        path,
+        generate=settings.generate_my_number_key,
+        missing=MissingKey(
+            f"個人番号の暗号鍵がありません: VS_MY_NUMBER_KEY を設定するか、鍵ファイル {path} を置いてください"
+            "（victim-support keys init で作れます。すべてのサーバーで同じ鍵を使います）"
+        ),
+    )
     if len(key) != 32:
         raise ValueError("VS_MY_NUMBER_KEY must be 32 bytes (URL-safe base64)")
     return key

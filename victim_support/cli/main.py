@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel
 
 from core.accounts import Grant, Role, User
 from core.audit import record
+from core.keys import write_key_file
 from core.settings import Settings
 from ledgers.disasters.models import DisasterKind
 from victim_support.cli.common import (
@@ -682,17 +683,13 @@ def keys_init() -> None:
 
     Copy them to every app server (or give them VS_MY_NUMBER_KEY / VS_AUDIT_KEY); keep a backup:
     without the first the encrypted 個人番号 cannot be read."""
-    from core.audit import audit_key
-    from ledgers.registry import mynumber
-
     settings = Settings.from_env()
     paths = [settings.my_number_key_path, settings.audit_key_path]
     existing = [str(path) for path in paths if path.exists()]
     if existing:
         raise CliError(f"鍵ファイル {', '.join(existing)} はすでにあります（上書きしません）")
-    click.echo(f"created {mynumber.generate_key_file(paths[0])}")
-    audit_key(settings, create=True)
-    click.echo(f"created {paths[1]}")
+    for path in paths:
+        click.echo(f"created {write_key_file(path)}")
 
 
 # ---------------------------------------------------------------- demo
@@ -707,18 +704,16 @@ def demo(size: int, seed: int, reset: bool) -> None:
 
     Does nothing when the demo municipality is already there (unless --reset).
     """
-    from ledgers.registry import mynumber
     from victim_support.demo import load_demo
 
     settings = Settings.from_env()
-    if not settings.my_number_key and not settings.my_number_key_path.exists():
-        # demo mode only: a production deployment is given its key (see `victim-support keys init`)
-        click.echo(f"created the 個人番号 key for the demo: {mynumber.generate_key_file()}")
-    if not settings.audit_key and not settings.audit_key_path.exists():
-        from core.audit import audit_key
-
-        audit_key(settings, create=True)
-        click.echo(f"created the audit checkpoint key for the demo: {settings.audit_key_path}")
+    # demo mode only: a production deployment is given its keys (see `victim-support keys init`)
+    for what, configured, path in (
+        ("個人番号", settings.my_number_key, settings.my_number_key_path),
+        ("audit checkpoint", settings.audit_key, settings.audit_key_path),
+    ):
+        if not configured and not path.exists():
+            click.echo(f"created the {what} key for the demo: {write_key_file(path)}")
     with session_scope() as session:
         result = load_demo(session, size=size, seed=seed, reset=reset)
         session.commit()
