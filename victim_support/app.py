@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from core.settings import Settings
 from victim_support.accounts.services import csrf_token_for
 from victim_support.db import make_engine
-from victim_support.jobs import start_checkpoints, start_runner, stop_checkpoints, stop_runner
+from victim_support.jobs import start_background, stop_background
 from victim_support.web.context import PRE_SESSION_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, provide_db
 from victim_support.web.errors import EXCEPTION_HANDLERS
 from victim_support.web.headers import add_security_headers
@@ -107,8 +107,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dependencies={"db": Provide(provide_db)},
         before_request=check_request,
         before_send=[add_security_headers],
-        on_startup=[on_startup, start_runner, start_checkpoints],
-        on_shutdown=[stop_runner, stop_checkpoints],
+        on_startup=[on_startup, start_background],
+        on_shutdown=[stop_background],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(
             directory=settings.templates_dir or asset_dir("templates"),

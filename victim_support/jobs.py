@@ -26,25 +26,33 @@ register_kinds()
 log = logging.getLogger(__name__)
 
 
-def start_runner(app: Litestar) -> None:
-    """``on_startup``: this instance's runner polls for queued jobs in a thread of its own. An app
-    started twice at once (two test clients of one app) keeps one runner, stopped with the last."""
-    users = getattr(app.state, "job_runner_users", 0)
-    app.state.job_runner_users = users + 1
+def start_background(app: Litestar) -> None:
+    """``on_startup``: this instance's job runner (polls for queued jobs) and audit checkpoint timer,
+    each in a thread of its own. An app started twice at once (two test clients of one app) keeps
+    one of each, stopped with the last."""
+    users = getattr(app.state, "background_users", 0)
+    app.state.background_users = users + 1
     if users:
         return
     settings: Settings = app.state.settings
     runner = jobs.JobRunner(app.state.engine, kinds=KINDS, stale_after=settings.job_stale_seconds)
     app.state.jobs = runner
     runner.start()
+    if settings.audit_checkpoint_minutes > 0:
+        app.state.checkpoints = CheckpointTimer(app.state.engine, settings, settings.audit_checkpoint_minutes)
+        app.state.checkpoints.start()
 
 
-def stop_runner(app: Litestar) -> None:
-    """``on_shutdown``: stop polling; a job still running is told to stop and shows as interrupted."""
-    app.state.job_runner_users = max(getattr(app.state, "job_runner_users", 1) - 1, 0)
-    runner: jobs.JobRunner | None = getattr(app.state, "jobs", None)
-    if runner is not None and app.state.job_runner_users == 0:
-        runner.stop()
+def stop_background(app: Litestar) -> None:
+    """``on_shutdown``: stop polling (a job still running is told to stop and shows as interrupted)
+    and stop the checkpoint timer."""
+    app.state.background_users = max(getattr(app.state, "background_users", 1) - 1, 0)
+    if app.state.background_users:
+        return
+    for name in ("jobs", "checkpoints"):
+        worker = getattr(app.state, name, None)
+        if worker is not None:
+            worker.stop()
 
 
 def wake_runner(app: Litestar) -> None:
@@ -80,20 +88,3 @@ class CheckpointTimer:
                 return
             except Exception:  # the next round tries again; the app keeps serving
                 log.exception("writing an audit checkpoint failed")
-
-
-def start_checkpoints(app: Litestar) -> None:
-    settings: Settings = app.state.settings
-    users = getattr(app.state, "checkpoint_users", 0)
-    app.state.checkpoint_users = users + 1
-    if users == 0 and settings.audit_checkpoint_minutes > 0:
-        timer = CheckpointTimer(app.state.engine, settings, settings.audit_checkpoint_minutes)
-        app.state.checkpoints = timer
-        timer.start()
-
-
-def stop_checkpoints(app: Litestar) -> None:
-    app.state.checkpoint_users = max(getattr(app.state, "checkpoint_users", 1) - 1, 0)
-    timer: CheckpointTimer | None = getattr(app.state, "checkpoints", None)
-    if timer is not None and app.state.checkpoint_users == 0:
-        timer.stop()
