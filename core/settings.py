@@ -15,14 +15,19 @@ DEFAULT_DATABASE_URL = "sqlite:///var/victim_support.db"
 READER_MODES = ("auto", "process", "inline")
 
 
+# The checkout this code runs from, if any (decided once: Settings are read on every request that
+# needs one, and the answer never changes while the process runs).
+_CHECKOUT = Path(__file__).resolve().parent.parent
+_IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file()
+
+
 def _home() -> Path:
     """Where relative paths (``var/``, a relative SQLite file) live: the checkout when run from one
     (``make run``), else the current directory (an installed wheel)."""
     configured = os.environ.get("VS_HOME")
     if configured:
         return Path(configured).resolve()
-    checkout = Path(__file__).resolve().parent.parent
-    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+    return _CHECKOUT if _IN_CHECKOUT else Path.cwd()
 
 
 def _int(name: str, default: int) -> int:
